@@ -1,0 +1,120 @@
+//! `chrony-tracking`: print chronyd's tracking report as read through the
+//! library, like `chronyc tracking` (or as JSON with `--json`). Used by
+//! `scripts/demo`, and handy to check which address works for a user.
+
+use chrony_plugins::{number, Client, Target, Tracking};
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+/// Print chronyd's tracking report, read through libchrony.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
+    /// or a comma-separated list tried in order.
+    #[arg(
+        short = 'H',
+        long = "host",
+        default_value = "auto",
+        value_name = "ADDRESS"
+    )]
+    target: Target,
+
+    /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
+    #[arg(short = 't', long, default_value = "3s", value_parser = parse_timeout)]
+    timeout: Duration,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err("must be a positive duration".into()),
+        Err(_) => humantime::parse_duration(s).map_err(|e| e.to_string())?,
+    };
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut client = Client::new(args.target);
+    let tracking = match client.tracking(args.timeout) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("chrony-tracking: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let text = if args.json {
+        let address = client.address().map(|a| a.to_string());
+        let value = serde_json::json!({ "address": address, "tracking": tracking });
+        format!("{value}\n")
+    } else {
+        let mut text = String::new();
+        if let Some(a) = client.address() {
+            text.push_str(&format!("Address used    : {a}\n"));
+        }
+        for skipped in client.skipped() {
+            text.push_str(&format!("Skipped         : {skipped}\n"));
+        }
+        text + &human(&tracking, SystemTime::now())
+    };
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// The report in `chronyc tracking`'s layout, values exact.
+fn human(t: &Tracking, now: SystemTime) -> String {
+    let n = |v: f64| number::decimal(v).unwrap_or_else(|| "nan".into());
+    let age = t
+        .reference_age(now)
+        .map(|a| format!("{} seconds ago", n(a)))
+        .unwrap_or_else(|| "never".into());
+    format!(
+        "Reference ID    : {} ({})\n\
+         Stratum         : {}\n\
+         Ref time (UTC)  : {} ({})\n\
+         System time     : {} seconds\n\
+         Last offset     : {} seconds\n\
+         RMS offset      : {} seconds\n\
+         Frequency       : {} ppm\n\
+         Residual freq   : {} ppm\n\
+         Skew            : {} ppm\n\
+         Root delay      : {} seconds\n\
+         Root dispersion : {} seconds\n\
+         Root distance   : {} seconds\n\
+         Update interval : {} seconds\n\
+         Leap status     : {}\n",
+        t.reference_id_hex(),
+        t.reference_name(),
+        t.stratum,
+        t.reference_time,
+        age,
+        n(t.current_correction),
+        n(t.last_offset),
+        n(t.rms_offset),
+        n(t.frequency),
+        n(t.residual_frequency),
+        n(t.skew),
+        n(t.root_delay),
+        n(t.root_dispersion),
+        n(t.root_distance()),
+        n(t.update_interval),
+        t.leap_status,
+    )
+}

@@ -1,0 +1,234 @@
+//! The one error type of the crate: why a tracking report could not be had,
+//! worded so that a sysadmin knows what to do.
+
+use crate::address::Address;
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of failure an [`Error`] is. Plugins map kinds to states (a
+/// permission problem is a monitoring set-up issue; the rest mean chronyd is
+/// not answering properly).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The Unix socket path does not exist (chronyd not running, or it binds
+    /// its command socket elsewhere).
+    NoSocket,
+    /// Nothing listens: a stale Unix socket, or a closed UDP command port.
+    ConnectionRefused,
+    /// The caller may not use the Unix socket (root and chronyd's user only).
+    PermissionDenied,
+    /// The path exists but is not a socket.
+    NotASocket,
+    /// The Unix socket path (or libchrony's client socket beside it) is too
+    /// long for `sun_path`.
+    PathTooLong,
+    /// Another OS error while opening the socket.
+    Open,
+    /// chronyd did not answer before the deadline (stopped, overloaded, or a
+    /// firewall drops the packets).
+    Timeout,
+    /// chronyd answered that this client is not allowed (`cmdallow`).
+    Unauthorized,
+    /// chronyd answered that the command is disabled.
+    Disabled,
+    /// A libchrony or protocol failure (with libchrony's own description).
+    Protocol,
+    /// The reply lacked a field, had it with the wrong type, or an impossible value.
+    Data,
+    /// The deadline given was zero.
+    InvalidDeadline,
+}
+
+impl ErrorKind {
+    /// How far the attempt got; `auto` reports the attempt that got furthest.
+    fn rank(self) -> u8 {
+        match self {
+            ErrorKind::NoSocket => 0,
+            ErrorKind::PathTooLong | ErrorKind::NotASocket | ErrorKind::Open => 1,
+            ErrorKind::ConnectionRefused => 2,
+            ErrorKind::PermissionDenied => 3,
+            ErrorKind::Timeout => 4,
+            ErrorKind::Unauthorized
+            | ErrorKind::Disabled
+            | ErrorKind::Protocol
+            | ErrorKind::Data
+            | ErrorKind::InvalidDeadline => 5,
+        }
+    }
+
+    /// A short stable name (`no-socket`, `timeout`, ...) for logs and tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NoSocket => "no-socket",
+            ErrorKind::ConnectionRefused => "connection-refused",
+            ErrorKind::PermissionDenied => "permission-denied",
+            ErrorKind::NotASocket => "not-a-socket",
+            ErrorKind::PathTooLong => "path-too-long",
+            ErrorKind::Open => "open-failed",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Disabled => "disabled",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Data => "data",
+            ErrorKind::InvalidDeadline => "invalid-deadline",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why reading chronyd's tracking report failed.
+///
+/// `Display` gives one line: the address, what went wrong and what to do.
+/// When several addresses were tried (`auto`), it names each with its cause,
+/// and [`Error::kind`] is that of the attempt that got furthest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    address: Option<Address>,
+    detail: String,
+    attempts: Vec<Error>,
+}
+
+impl Error {
+    /// A new error for `address`.
+    pub(crate) fn new(
+        kind: ErrorKind,
+        address: Option<&Address>,
+        detail: impl Into<String>,
+    ) -> Error {
+        Error {
+            kind,
+            address: address.cloned(),
+            detail: detail.into(),
+            attempts: Vec::new(),
+        }
+    }
+
+    /// No answer from `address` within `after`.
+    pub(crate) fn timeout(address: &Address, after: Duration) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            Some(address),
+            format!(
+                "no answer within {} (chronyd stopped, overloaded, or packets dropped)",
+                crate::number::duration(after)
+            ),
+        )
+    }
+
+    /// Combines the failures of several candidates into one error.
+    pub(crate) fn from_attempts(mut attempts: Vec<Error>) -> Error {
+        if attempts.len() == 1 {
+            return attempts.pop().expect("one attempt");
+        }
+        let best = attempts
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, e)| (e.kind.rank(), *i))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        let main = &attempts[best];
+        Error {
+            kind: main.kind,
+            address: main.address.clone(),
+            detail: main.detail.clone(),
+            attempts,
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The address that failed (the one that got furthest, for `auto`).
+    pub fn address(&self) -> Option<&Address> {
+        self.address.as_ref()
+    }
+
+    /// The cause without the address.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// Each address tried, with its own error, when more than one was tried.
+    pub fn attempts(&self) -> &[Error] {
+        &self.attempts
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.attempts.len() > 1 {
+            f.write_str("no chronyd answered: ")?;
+            for (i, e) in self.attempts.iter().enumerate() {
+                if i > 0 {
+                    f.write_str("; ")?;
+                }
+                write!(f, "{e}")?;
+            }
+            return Ok(());
+        }
+        match &self.address {
+            Some(a) => write!(f, "{a}: {}", self.detail),
+            None => f.write_str(&self.detail),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(kind: ErrorKind, addr: &str, detail: &str) -> Error {
+        Error::new(kind, Some(&addr.parse().unwrap()), detail)
+    }
+
+    #[test]
+    fn single_names_address() {
+        let e = at(
+            ErrorKind::ConnectionRefused,
+            "127.0.0.1:323",
+            "connection refused",
+        );
+        assert_eq!(e.to_string(), "127.0.0.1:323: connection refused");
+    }
+
+    #[test]
+    fn attempts_keep_furthest_kind() {
+        let e = Error::from_attempts(vec![
+            at(
+                ErrorKind::PermissionDenied,
+                "/run/chrony/chronyd.sock",
+                "permission denied",
+            ),
+            at(
+                ErrorKind::ConnectionRefused,
+                "127.0.0.1:323",
+                "connection refused",
+            ),
+        ]);
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(
+            e.to_string(),
+            "no chronyd answered: /run/chrony/chronyd.sock: permission denied; 127.0.0.1:323: connection refused"
+        );
+    }
+
+    #[test]
+    fn attempts_tie_goes_to_last() {
+        let e = Error::from_attempts(vec![
+            at(ErrorKind::ConnectionRefused, "127.0.0.1:323", "x"),
+            at(ErrorKind::ConnectionRefused, "::1", "y"),
+        ]);
+        assert_eq!(e.address().unwrap().to_string(), "[::1]:323");
+    }
+}

@@ -1,0 +1,29 @@
+//! chrony-plugins: read chronyd's tracking report through libchrony, for the
+//! monitoring plugins in `plugins/` (a Nagios/Icinga check, a Telegraf execd
+//! input and a collectd exec plugin).
+//!
+//! - [`Target`] / [`Address`]: where chronyd listens (Unix socket, UDP command
+//!   port, or `auto`, which tries the usual places in order).
+//! - [`Client`]: one long-lived connection, read with [`Client::tracking`]
+//!   within a deadline; it never blocks past the deadline, resends over UDP,
+//!   and reconnects after chronyd restarts.
+//! - [`Tracking`]: the 14 fields of the report plus derived values (reference
+//!   name, root distance, age of the last update).
+//! - [`Error`] / [`ErrorKind`]: why a read failed, in words a sysadmin can act on.
+//! - [`number`]: exact, exponent-free number formatting for the output formats.
+//!
+//! All `unsafe` code is in the private `ffi` module.
+#![deny(missing_docs)]
+
+mod address;
+mod client;
+mod error;
+mod ffi;
+pub mod number;
+mod tracking;
+
+pub use address::{Address, AddressError, Target, AUTO_CANDIDATES, DEFAULT_PORT, MAX_SOCKET_PATH};
+pub use client::Client;
+pub use error::{Error, ErrorKind};
+pub use ffi::{poll, Ready, TerminationSignals};
+pub use tracking::{reference_name, LeapStatus, Timestamp, Tracking, LOCAL_REFERENCE_ID};

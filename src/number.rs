@@ -1,0 +1,82 @@
+//! Numbers as text for consumers that cannot parse an exponent.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+/// `value` in plain decimal notation with the fewest digits that read back as
+/// exactly the same `f64` (Rust's shortest round-trip form, which never uses
+/// an exponent): `0.000001`, never `1e-06`. `None` for NaN and infinities,
+/// which no consumer accepts.
+pub fn decimal(value: f64) -> Option<String> {
+    value.is_finite().then(|| {
+        let mut s = String::with_capacity(24);
+        // -0 reads as 0 everywhere; print it so.
+        let v = if value == 0.0 { 0.0 } else { value };
+        let _ = write!(s, "{v}");
+        s
+    })
+}
+
+/// `value` with an explicit sign (`+0.0523`, `-0.001`, `0`), shortest
+/// round-trip digits; `None` for NaN and infinities.
+pub fn signed_decimal(value: f64) -> Option<String> {
+    let s = decimal(value)?;
+    Some(if value > 0.0 { format!("+{s}") } else { s })
+}
+
+/// A duration as people write it: `10s`, `500ms`, `2m 30s`.
+pub fn duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiny_without_exponent() {
+        assert_eq!(decimal(1e-6).unwrap(), "0.000001");
+        assert_eq!(decimal(-1.8e-8).unwrap(), "-0.000000018");
+    }
+
+    #[test]
+    fn round_trips() {
+        for v in [
+            0.1,
+            1.0 / 3.0,
+            0.000012651000361074694,
+            -16.000999450683594,
+            5e-324,
+            1.7976931348623157e308,
+        ] {
+            let s = decimal(v).unwrap();
+            assert!(!s.contains('e'), "{s}");
+            assert_eq!(s.parse::<f64>().unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn negative_zero_is_zero() {
+        assert_eq!(decimal(-0.0).unwrap(), "0");
+    }
+
+    #[test]
+    fn non_finite_is_none() {
+        assert_eq!(decimal(f64::NAN), None);
+        assert_eq!(decimal(f64::INFINITY), None);
+        assert_eq!(decimal(f64::NEG_INFINITY), None);
+    }
+
+    #[test]
+    fn signed() {
+        assert_eq!(signed_decimal(0.0523).unwrap(), "+0.0523");
+        assert_eq!(signed_decimal(-0.001).unwrap(), "-0.001");
+        assert_eq!(signed_decimal(0.0).unwrap(), "0");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration(Duration::from_secs(2)), "2s");
+        assert_eq!(duration(Duration::from_millis(500)), "500ms");
+    }
+}
