@@ -13,6 +13,7 @@ use std::ffi::CStr;
 use std::io;
 use std::net::IpAddr;
 use std::os::raw::c_int;
+use std::os::unix::io::RawFd;
 use std::time::{Duration, Instant};
 
 /// First wait before a request over UDP is sent again; doubles up to
@@ -200,32 +201,38 @@ fn refused_detail(address: &Address) -> String {
     }
 }
 
-/// Sends the request and waits for the reply, resending over UDP, until
-/// `deadline`.
+/// Sends the request and waits for the reply until `deadline`, resending
+/// over UDP (and whenever chronyd's full queue refused the send).
 fn read(conn: &mut Connection, start: Instant, deadline: Instant) -> Result<Tracking, Error> {
     let address = conn.address.clone();
     let udp = address.is_udp();
-    send(conn)?;
+    let mut sent = send(conn, true)?;
     let mut resend_wait = RESEND_FIRST;
     let mut next_send = Instant::now() + resend_wait;
-    while conn.session.needs_response() {
+    loop {
+        if sent && !conn.session.needs_response() {
+            break;
+        }
         let now = Instant::now();
         if now >= deadline {
             return Err(Error::timeout(&address, deadline - start));
         }
-        let until = if udp {
+        let resending = udp || !sent;
+        let until = if resending {
             next_send.min(deadline)
         } else {
             deadline
         };
-        let ready = ffi::poll(&[conn.session.fd()], Some(until - now)).map_err(|e| {
+        // Nothing to wait for while the request is unsent: just sleep.
+        let fds: &[RawFd] = if sent { &[conn.session.fd()] } else { &[] };
+        let ready = ffi::poll(fds, Some(until - now)).map_err(|e| {
             Error::new(
                 ErrorKind::Protocol,
                 Some(&address),
                 format!("poll failed: {e}"),
             )
         })?;
-        let ready = ready[0];
+        let ready = ready.first().copied().unwrap_or_default();
         if ready.error {
             if let Some(e) = ffi::socket_error(conn.session.fd()) {
                 return Err(io_failure(&address, &e));
@@ -238,8 +245,8 @@ fn read(conn: &mut Connection, start: Instant, deadline: Instant) -> Result<Trac
                 Err(e) if e.errno == Some(libc::EAGAIN) => {}
                 Err(e) => return Err(lib_failure(&address, &e)),
             }
-        } else if udp && Instant::now() >= next_send {
-            send(conn)?;
+        } else if resending && Instant::now() >= next_send {
+            sent = send(conn, false)?;
             resend_wait = (resend_wait * 2).min(RESEND_MAX);
             next_send = Instant::now() + resend_wait;
         }
@@ -253,13 +260,19 @@ fn read(conn: &mut Connection, start: Instant, deadline: Instant) -> Result<Trac
     })
 }
 
-/// Sends (or resends) the tracking request.
-fn send(conn: &mut Connection) -> Result<(), Error> {
-    match conn.session.request_record(REPORT, 0) {
-        Ok(()) => Ok(()),
-        // chronyd's receive queue is full (it is stopped or swamped): the
-        // request is as good as lost; keep waiting, the deadline decides.
-        Err(e) if e.errno == Some(libc::EAGAIN) => Ok(()),
+/// Sends (`first`) or resends the tracking request. `Ok(false)` when the
+/// socket would block: chronyd's receive queue is full (it is stopped or
+/// swamped), so the request is as good as lost and is tried again later.
+fn send(conn: &mut Connection, first: bool) -> Result<bool, Error> {
+    // After a refused send libchrony may no longer await a reply: start over.
+    let sent = if first || !conn.session.needs_response() {
+        conn.session.request_record(REPORT, 0)
+    } else {
+        conn.session.resend_record(REPORT, 0)
+    };
+    match sent {
+        Ok(()) => Ok(true),
+        Err(e) if e.errno == Some(libc::EAGAIN) => Ok(false),
         Err(e) => Err(lib_failure(&conn.address, &e)),
     }
 }

@@ -159,13 +159,13 @@ impl Session {
         self.fd
     }
 
-    /// Asks for record `record` of `report` (sends one request).
+    /// Asks for record `record` of `report` (sends one request). The report
+    /// must be one whose record count needs no round trip (tracking).
     pub(crate) fn request_record(&mut self, report: &CStr, record: c_int) -> Result<(), LibError> {
         // SAFETY: the session is live; report is NUL-terminated.
         check(unsafe {
             sys::chrony_request_report_number_records(self.raw.as_ptr(), report.as_ptr())
         })?;
-        // For tracking this needs no round trip; for other reports it would.
         if self.needs_response() {
             return Err(LibError {
                 code: u32::MAX,
@@ -182,7 +182,13 @@ impl Session {
                 text: format!("report has {records} records, record {record} asked"),
             });
         }
-        // SAFETY: as above.
+        self.resend_record(report, record)
+    }
+
+    /// Sends the request for `record` again (libchrony never retransmits);
+    /// a reply to the earlier request is then dropped by its sequence number.
+    pub(crate) fn resend_record(&mut self, report: &CStr, record: c_int) -> Result<(), LibError> {
+        // SAFETY: the session is live; report is NUL-terminated.
         check(unsafe { sys::chrony_request_record(self.raw.as_ptr(), report.as_ptr(), record) })
     }
 

@@ -1,0 +1,390 @@
+//! Test harness: real chronyd processes in a private temp dir on loopback.
+//!
+//! [`Chrony::start`] runs a server (`local stratum 3`, NTP only) and a client
+//! that syncs from it and serves commands on a free UDP port and on a Unix
+//! socket in a 0750 directory. Nothing here touches a system chronyd: every
+//! file, port and process is private, so tests can run in parallel.
+//! Everything is killed and removed on drop, also when a test panics.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::fs;
+use std::net::UdpSocket;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// How long chronyd may take to synchronise before a test fails.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What kind of chronyd pair to start.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `offset` on the client's `server` line: the client then reports a
+    /// current correction of about this many seconds, which it never removes
+    /// (it may not touch the clock).
+    pub offset: Option<f64>,
+    /// Point the client at a port where no server answers: it stays
+    /// unsynchronised (leap status 3, stratum 0, reference id 0).
+    pub silent_server: bool,
+}
+
+/// A running chronyd pair.
+pub struct Chrony {
+    /// The private temp dir holding configs, logs and sockets.
+    pub dir: PathBuf,
+    /// The client's UDP command port on 127.0.0.1.
+    pub cmd_port: u16,
+    /// The client's Unix command socket.
+    pub socket: PathBuf,
+    server: Option<Child>,
+    client: Option<Child>,
+    client_conf: PathBuf,
+    options: Options,
+}
+
+fn chronyd_path() -> PathBuf {
+    for p in [
+        "/usr/sbin/chronyd",
+        "/sbin/chronyd",
+        "/usr/local/sbin/chronyd",
+    ] {
+        if Path::new(p).is_file() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("chronyd is not installed: run scripts/setup (Debian package `chrony`)");
+}
+
+/// A loopback UDP port that was free a moment ago.
+pub fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("bind a UDP socket on 127.0.0.1")
+        .port()
+}
+
+/// A fresh private dir with a short path (Unix socket paths are limited).
+fn private_dir() -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = PathBuf::from(format!("/tmp/cpt-{}-{n}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir(&dir).expect("create the test dir");
+    // 0755: a binary copied here can be run by `nobody`; the socket dirs
+    // below are 0750, as chronyd insists, which keeps `nobody` out of them.
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn private_subdir(dir: &Path, name: &str) -> PathBuf {
+    let sub = dir.join(name);
+    fs::create_dir(&sub).unwrap();
+    fs::set_permissions(&sub, fs::Permissions::from_mode(0o750)).unwrap();
+    sub
+}
+
+fn spawn_chronyd(conf: &Path, log: &Path, stderr: &Path) -> Child {
+    Command::new(chronyd_path())
+        .args(["-x", "-d", "-u", "root", "-f"])
+        .arg(conf)
+        .arg("-l")
+        .arg(log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(stderr).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start chronyd ({e}): run scripts/setup"))
+}
+
+impl Chrony {
+    /// A synchronised pair with default options.
+    pub fn start() -> Chrony {
+        Chrony::with(Options::default())
+    }
+
+    /// A pair with `options`; waits until the client is synchronised (or,
+    /// for a silent server, until its command socket is up).
+    pub fn with(options: Options) -> Chrony {
+        let mut last = String::new();
+        // A port picked as free can be taken before chronyd binds it: retry.
+        for _ in 0..3 {
+            match Chrony::try_start(options.clone()) {
+                Ok(c) => return c,
+                Err(why) => last = why,
+            }
+        }
+        panic!("chronyd pair did not start: {last}");
+    }
+
+    fn try_start(options: Options) -> Result<Chrony, String> {
+        let dir = private_dir();
+        let srv_run = private_subdir(&dir, "srv");
+        let cli_run = private_subdir(&dir, "run");
+        let server_port = free_udp_port();
+        let cmd_port = free_udp_port();
+        let socket = cli_run.join("chronyd.sock");
+
+        let server = if options.silent_server {
+            None
+        } else {
+            let conf = dir.join("server.conf");
+            fs::write(
+                &conf,
+                format!(
+                    "port {server_port}\nlocal stratum 3\nallow 127.0.0.1\ncmdport 0\n\
+                     bindcmdaddress {}/chronyd.sock\npidfile {}/server.pid\n",
+                    srv_run.display(),
+                    dir.display()
+                ),
+            )
+            .unwrap();
+            Some(spawn_chronyd(
+                &conf,
+                &dir.join("server.log"),
+                &dir.join("server.err"),
+            ))
+        };
+
+        let offset = options
+            .offset
+            .map(|o| format!(" offset {o}"))
+            .unwrap_or_default();
+        let client_conf = dir.join("client.conf");
+        fs::write(
+            &client_conf,
+            format!(
+                "port 0\nserver 127.0.0.1 port {server_port} iburst minpoll -2 maxpoll -2{offset}\n\
+                 cmdport {cmd_port}\nbindcmdaddress 127.0.0.1\nbindcmdaddress {}\n\
+                 pidfile {}/client.pid\n",
+                socket.display(),
+                dir.display()
+            ),
+        )
+        .unwrap();
+
+        let mut chrony = Chrony {
+            dir,
+            cmd_port,
+            socket,
+            server,
+            client: None,
+            client_conf,
+            options,
+        };
+        chrony.spawn_client();
+        chrony.wait_ready()?;
+        Ok(chrony)
+    }
+
+    fn spawn_client(&mut self) {
+        self.client = Some(spawn_chronyd(
+            &self.client_conf,
+            &self.dir.join("client.log"),
+            &self.dir.join("client.err"),
+        ));
+    }
+
+    /// Waits until the client serves commands and, unless the server is
+    /// silent, has selected its source and updated the clock once.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            let mut exited = None;
+            for (name, child) in [("server", &mut self.server), ("client", &mut self.client)] {
+                if let Some(Ok(Some(status))) = child.as_mut().map(|c| c.try_wait()) {
+                    exited = Some(format!("{name} chronyd exited ({status})"));
+                }
+            }
+            if let Some(what) = exited {
+                return Err(format!("{what}:\n{}", self.logs()));
+            }
+            let socket_up = self.socket.exists();
+            let selected = self.client_log().contains("Selected source");
+            if socket_up && (self.options.silent_server || selected) {
+                // Let the first clock update after selection land.
+                sleep(Duration::from_millis(if self.options.silent_server {
+                    200
+                } else {
+                    600
+                }));
+                return Ok(());
+            }
+            if start.elapsed() > SYNC_TIMEOUT {
+                return Err(format!(
+                    "client not synchronised within {SYNC_TIMEOUT:?}:\n{}",
+                    self.logs()
+                ));
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Both chronyd logs, for failure messages.
+    pub fn logs(&self) -> String {
+        let read = |f: &str| fs::read_to_string(self.dir.join(f)).unwrap_or_default();
+        format!(
+            "--- client.log\n{}--- client.err\n{}--- server.log\n{}--- server.err\n{}",
+            read("client.log"),
+            read("client.err"),
+            read("server.log"),
+            read("server.err")
+        )
+    }
+
+    /// The client's log so far.
+    pub fn client_log(&self) -> String {
+        fs::read_to_string(self.dir.join("client.log")).unwrap_or_default()
+    }
+
+    /// The client's UDP command address, `127.0.0.1:PORT`.
+    pub fn udp_address(&self) -> String {
+        format!("127.0.0.1:{}", self.cmd_port)
+    }
+
+    /// The client's Unix command socket path as a string.
+    pub fn socket_address(&self) -> String {
+        self.socket.display().to_string()
+    }
+
+    /// The client's pid.
+    pub fn client_pid(&self) -> u32 {
+        self.client.as_ref().expect("client running").id()
+    }
+
+    fn signal_client(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([signal, &self.client_pid().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "kill {signal} on the client chronyd failed");
+    }
+
+    /// Freezes the client (SIGSTOP): it keeps its sockets but never answers.
+    pub fn stop_client(&self) {
+        self.signal_client("-STOP");
+    }
+
+    /// Resumes a stopped client (SIGCONT).
+    pub fn resume_client(&self) {
+        self.signal_client("-CONT");
+    }
+
+    /// Ends the client chronyd (SIGTERM, then SIGKILL after 5 s) and waits for it.
+    pub fn kill_client(&mut self) {
+        if let Some(mut child) = self.client.take() {
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Restarts the client on the same ports and socket and waits until it
+    /// is synchronised again.
+    pub fn restart_client(&mut self) {
+        self.kill_client();
+        self.spawn_client();
+        if let Err(why) = self.wait_ready_after_restart() {
+            panic!("{why}");
+        }
+    }
+
+    fn wait_ready_after_restart(&mut self) -> Result<(), String> {
+        // The old log already says "Selected source": start a new one.
+        let log = self.dir.join("client.log");
+        let before = fs::read_to_string(&log).unwrap_or_default().len();
+        let start = Instant::now();
+        loop {
+            let text = fs::read_to_string(&log).unwrap_or_default();
+            let fresh = text.get(before..).unwrap_or("");
+            if self.socket.exists()
+                && (self.options.silent_server || fresh.contains("Selected source"))
+            {
+                sleep(Duration::from_millis(600));
+                return Ok(());
+            }
+            if start.elapsed() > SYNC_TIMEOUT {
+                return Err(format!(
+                    "client not back within {SYNC_TIMEOUT:?}:\n{}",
+                    self.logs()
+                ));
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `libchrony.*` client-socket directories left beside the client's socket.
+    pub fn libchrony_leftovers(&self) -> Vec<PathBuf> {
+        let dir = self.socket.parent().unwrap();
+        fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("libchrony."))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Copies `binary` into the test dir where user `nobody` can run it
+    /// (the build dir may be under a private home).
+    pub fn copy_for_nobody(&self, binary: &Path) -> PathBuf {
+        let bin_dir = self.dir.join("bin");
+        let _ = fs::create_dir(&bin_dir);
+        fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let target = bin_dir.join(binary.file_name().unwrap());
+        fs::copy(binary, &target).expect("copy the binary for nobody");
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+        target
+    }
+}
+
+/// A command that runs `program` as user `nobody` (needs root and util-linux's setpriv).
+pub fn as_nobody(program: &Path) -> Command {
+    assert!(
+        Path::new("/usr/bin/setpriv").exists() || Path::new("/bin/setpriv").exists(),
+        "setpriv is not installed: run scripts/setup (Debian package util-linux)"
+    );
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(program);
+    cmd
+}
+
+/// Number of open fds of this process.
+pub fn fd_count() -> usize {
+    fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+impl Drop for Chrony {
+    fn drop(&mut self) {
+        self.kill_client();
+        if let Some(mut server) = self.server.take() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
