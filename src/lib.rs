@@ -10,12 +10,17 @@
 //! - [`Tracking`]: the 14 fields of the report plus derived values (reference
 //!   name, root distance, age of the last update).
 //! - [`Error`] / [`ErrorKind`]: why a read failed, in words a sysadmin can act on.
+//! - [`check`], [`telegraf`], [`collectd`]: what each plugin prints, as
+//!   functions of a [`Tracking`] (or an [`Error`]) so that tests can pin them.
 //! - [`number`]: exact, exponent-free number formatting for the output formats.
 //!
 //! All `unsafe` code is in the private `ffi` module.
 #![deny(missing_docs)]
 
 mod address;
+pub mod check;
+pub mod collectd;
+pub mod telegraf;
 mod client;
 mod error;
 mod ffi;

@@ -1,0 +1,1 @@
+//! The Nagios/Icinga check's output (scaffolding, replaced by its issue's work).

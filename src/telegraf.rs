@@ -1,0 +1,1 @@
+//! The Telegraf execd input's line protocol (scaffolding, replaced by its issue's work).
