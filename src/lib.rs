@@ -19,12 +19,12 @@
 
 mod address;
 pub mod check;
-pub mod collectd;
-pub mod telegraf;
 mod client;
+pub mod collectd;
 mod error;
 mod ffi;
 pub mod number;
+pub mod telegraf;
 mod tracking;
 
 pub use address::{Address, AddressError, Target, AUTO_CANDIDATES, DEFAULT_PORT, MAX_SOCKET_PATH};
