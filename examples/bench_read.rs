@@ -5,12 +5,15 @@
 //! against a private chronyd; not a test (no assertion on time).
 
 use chrony_plugins::{Client, Target};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn stats(label: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize];
-    println!(
+    // A closed pipe (`| head`) ends the output quietly instead of panicking.
+    let _ = writeln!(
+        std::io::stdout(),
         "{label:<28} n={:<6} median={:>7.1} us  p99={:>7.1} us  max={:>8.1} us",
         samples.len(),
         pct(0.5).as_secs_f64() * 1e6,
