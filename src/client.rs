@@ -209,13 +209,15 @@ fn read(conn: &mut Connection, start: Instant, deadline: Instant) -> Result<Trac
     let mut sent = send(conn, true)?;
     let mut resend_wait = RESEND_FIRST;
     let mut next_send = Instant::now() + resend_wait;
+    // Datagrams libchrony dropped (malformed, or replies to an earlier request).
+    let mut ignored = 0usize;
     loop {
         if sent && !conn.session.needs_response() {
             break;
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(Error::timeout(&address, deadline - start));
+            return Err(Error::timeout(&address, deadline - start, ignored));
         }
         let resending = udp || !sent;
         let until = if resending {
@@ -240,6 +242,7 @@ fn read(conn: &mut Connection, start: Instant, deadline: Instant) -> Result<Trac
         }
         if ready.readable {
             match conn.session.process_response() {
+                Ok(()) if conn.session.needs_response() => ignored += 1,
                 Ok(()) => {}
                 // Woken without a datagram after all: wait again.
                 Err(e) if e.errno == Some(libc::EAGAIN) => {}

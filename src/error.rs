@@ -110,16 +110,18 @@ impl Error {
         }
     }
 
-    /// No answer from `address` within `after`.
-    pub(crate) fn timeout(address: &Address, after: Duration) -> Error {
-        Error::new(
-            ErrorKind::Timeout,
-            Some(address),
+    /// No (valid) answer from `address` within `after`; `ignored` datagrams
+    /// arrived but libchrony dropped them (malformed, or stale replies).
+    pub(crate) fn timeout(address: &Address, after: Duration, ignored: usize) -> Error {
+        let after = crate::number::duration(after);
+        let detail = if ignored == 0 {
+            format!("no answer within {after} (chronyd stopped, overloaded, or packets dropped)")
+        } else {
             format!(
-                "no answer within {} (chronyd stopped, overloaded, or packets dropped)",
-                crate::number::duration(after)
-            ),
-        )
+                "no valid answer within {after} ({ignored} replies ignored as malformed or stale: is this chronyd's command port?)"
+            )
+        };
+        Error::new(ErrorKind::Timeout, Some(address), detail)
     }
 
     /// Combines the failures of several candidates into one error.

@@ -1,0 +1,160 @@
+//! Faults real chronyd cannot produce: a peer on the UDP command port that
+//! answers with garbage, truncated or mismatched replies. Whatever it sends,
+//! a read must end by its deadline with an error, never hang or crash, and
+//! the client must work again once a real answer is possible.
+
+use chrony_plugins::{Client, ErrorKind, Target};
+use std::net::UdpSocket;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Answers every request with `reply(request)` until dropped.
+struct FakePeer {
+    port: u16,
+    /// When set, requests are counted but not answered.
+    silent: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    handle: Option<thread::JoinHandle<usize>>,
+}
+
+impl FakePeer {
+    fn start(reply: fn(&[u8]) -> Vec<u8>) -> FakePeer {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let silent = Arc::new(AtomicBool::new(false));
+        let silent2 = silent.clone();
+        let handle = thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            let mut answered = 0;
+            while !stop2.load(Ordering::Relaxed) {
+                if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                    if !silent2.load(Ordering::Relaxed) {
+                        let _ = socket.send_to(&reply(&buf[..n]), from);
+                    }
+                    answered += 1;
+                }
+            }
+            answered
+        });
+        FakePeer {
+            port,
+            silent,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the peer; the number of requests it received.
+    fn answered(mut self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for FakePeer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn read_with(reply: fn(&[u8]) -> Vec<u8>) -> (chrony_plugins::Error, Duration, usize) {
+    let peer = FakePeer::start(reply);
+    let target: Target = peer.address().parse().unwrap();
+    let deadline = Duration::from_millis(700);
+    let start = Instant::now();
+    let e = Client::new(target).tracking(deadline).unwrap_err();
+    let took = start.elapsed();
+    assert!(
+        took < deadline + Duration::from_millis(100),
+        "{e}: took {took:?}"
+    );
+    (e, took, peer.answered())
+}
+
+/// Malformed replies end as a timeout (libchrony drops what it cannot
+/// use) that says replies came but were ignored, or as a protocol error.
+fn assert_bad_replies_reported(e: &chrony_plugins::Error) {
+    match e.kind() {
+        ErrorKind::Timeout => assert!(
+            e.to_string().contains("replies ignored as malformed"),
+            "{e}"
+        ),
+        ErrorKind::Protocol => {}
+        other => panic!("{other}: {e}"),
+    }
+}
+
+#[test]
+fn empty_reply() {
+    let (e, _, answered) = read_with(|_| Vec::new());
+    assert!(answered >= 1);
+    assert_bad_replies_reported(&e);
+}
+
+#[test]
+fn truncated_reply() {
+    // The first bytes of the request echoed back: a header, no body.
+    let (e, _, _) = read_with(|req| req[..req.len().min(8)].to_vec());
+    assert_bad_replies_reported(&e);
+}
+
+#[test]
+fn echoed_request() {
+    // A request is not a reply (wrong packet type).
+    let (e, _, _) = read_with(|req| req.to_vec());
+    assert_bad_replies_reported(&e);
+}
+
+#[test]
+fn garbage_reply() {
+    let (e, _, _) = read_with(|req| {
+        // Deterministic noise, as long as a real tracking reply.
+        (0..104u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ req.len() as u8)
+            .collect()
+    });
+    assert_bad_replies_reported(&e);
+}
+
+#[test]
+fn reply_with_header_of_request_but_huge_length() {
+    let (e, _, _) = read_with(|req| {
+        let mut r = req.to_vec();
+        r.resize(1500, 0xff);
+        if r.len() > 1 {
+            r[1] = 2; // packet type: reply
+        }
+        r
+    });
+    assert_bad_replies_reported(&e);
+}
+
+#[test]
+fn silent_peer_gets_resends_within_the_deadline() {
+    // A peer that reads requests and never answers (a reply of None).
+    let peer = FakePeer::start(|_| Vec::new());
+    peer.silent.store(true, Ordering::Relaxed);
+    let target: Target = peer.address().parse().unwrap();
+    let e = Client::new(target)
+        .tracking(Duration::from_millis(700))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert!(e.to_string().contains("no answer within 700ms"), "{e}");
+    // Sends at 0, 250 ms (resend), and 750 ms would be past the deadline.
+    let requests = peer.answered();
+    assert_eq!(requests, 2, "{requests} requests");
+}
