@@ -158,3 +158,67 @@ fn silent_peer_gets_resends_within_the_deadline() {
     let requests = peer.answered();
     assert_eq!(requests, 2, "{requests} requests");
 }
+
+/// A well-formed chronyd tracking reply (cmdmon protocol 6) to `request`,
+/// with the given status and leap status; all floats 0 except the
+/// frequency, 1 ppm. Only this fake can send values chronyd never would.
+fn tracking_reply(request: &[u8], status: u16, leap: u16) -> Vec<u8> {
+    let mut r = vec![0u8; 108];
+    if request.len() < 12 {
+        return r;
+    }
+    r[0] = request[0]; // protocol version
+    r[1] = 2; // PKT_TYPE_CMD_REPLY
+    r[4..6].copy_from_slice(&request[4..6]); // command
+    r[6..8].copy_from_slice(&5u16.to_be_bytes()); // RPY_TRACKING
+    r[8..10].copy_from_slice(&status.to_be_bytes());
+    r[16..20].copy_from_slice(&request[8..12]); // sequence
+    r[28..32].copy_from_slice(&0xC000_0201u32.to_be_bytes()); // ref id 192.0.2.1
+    r[32..36].copy_from_slice(&[192, 0, 2, 1]);
+    r[48..50].copy_from_slice(&1u16.to_be_bytes()); // IPADDR_INET4
+    r[52..54].copy_from_slice(&2u16.to_be_bytes()); // stratum
+    r[54..56].copy_from_slice(&leap.to_be_bytes());
+    r[60..64].copy_from_slice(&1_700_000_000u32.to_be_bytes()); // ref time, seconds (low)
+    r[64..68].copy_from_slice(&5u32.to_be_bytes()); // nanoseconds
+                                                    // frequency 1 ppm: chrony floats are coef * 2^(exp - 25), exp in the top 7 bits
+    r[80..84].copy_from_slice(&((25u32 << 25) | 1).to_be_bytes());
+    r
+}
+
+#[test]
+fn well_formed_fake_reply_is_read() {
+    let peer = FakePeer::start(|req| tracking_reply(req, 0, 0));
+    let t = Client::new(peer.address().parse().unwrap())
+        .tracking(Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(t.reference_id, 0xC000_0201);
+    assert_eq!(t.address, Some("192.0.2.1".parse().unwrap()));
+    assert_eq!(t.stratum, 2);
+    assert_eq!(t.reference_time.to_string(), "1700000000.000000005");
+    assert_eq!(t.frequency, 1.0);
+    assert_eq!(t.current_correction, 0.0);
+}
+
+#[test]
+fn impossible_leap_status_is_a_data_error_naming_the_field() {
+    let peer = FakePeer::start(|req| tracking_reply(req, 0, 7));
+    let e = Client::new(peer.address().parse().unwrap())
+        .tracking(Duration::from_secs(1))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Data, "{e}");
+    assert!(
+        e.to_string()
+            .contains("field 'leap status' is 7, not 0 to 3"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unauthorised_status_is_reported() {
+    let peer = FakePeer::start(|req| tracking_reply(req, 2, 0)); // STT_UNAUTH
+    let e = Client::new(peer.address().parse().unwrap())
+        .tracking(Duration::from_secs(1))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unauthorized, "{e}");
+    assert!(e.to_string().contains("cmdallow"), "{e}");
+}
