@@ -33,12 +33,12 @@ struct Args {
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = match s.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
-        Ok(_) => return Err("must be a positive duration".into()),
+        Ok(secs) => Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("'{s}' is not a duration from 1ms to 1 day"))?,
         Err(_) => humantime::parse_duration(s).map_err(|e| e.to_string())?,
     };
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
+    if d.is_zero() || d > Duration::from_secs(86_400) {
+        return Err(format!("'{s}' is not a duration from 1ms to 1 day"));
     }
     Ok(d)
 }

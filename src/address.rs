@@ -154,33 +154,33 @@ fn parse_port(input: &str, port: &str) -> Result<u16, AddressError> {
 }
 
 fn parse_unix(s: &str) -> Result<Address, AddressError> {
-    if s.contains('\0') {
-        return Err(bad(s, "the path contains a NUL byte"));
-    }
-    if s.len() > MAX_SOCKET_PATH {
-        return Err(bad(
-            s,
-            format!(
-                "the path is {} bytes long; a Unix socket path can have at most {MAX_SOCKET_PATH}",
-                s.len()
-            ),
-        ));
-    }
-    let path = Path::new(s);
-    let dir_len = path.parent().map(|p| p.as_os_str().len()).unwrap_or(0);
-    if dir_len + CLIENT_SOCKET_SUFFIX_LEN > MAX_SOCKET_PATH {
-        return Err(bad(
-            s,
-            format!(
-                "the socket's directory is {dir_len} bytes long; libchrony creates its own client socket there and needs the directory to be at most {} bytes",
-                MAX_SOCKET_PATH - CLIENT_SOCKET_SUFFIX_LEN
-            ),
-        ));
-    }
     if s.ends_with('/') {
         return Err(bad(s, "the path names a directory, not a socket"));
     }
-    Ok(Address::Unix(path.to_path_buf()))
+    check_unix_path(Path::new(s)).map_err(|why| bad(s, why))?;
+    Ok(Address::Unix(PathBuf::from(s)))
+}
+
+/// Checks that libchrony can use `path` as a server socket: it fits
+/// `sun_path`, and so does libchrony's client socket in the same directory.
+pub(crate) fn check_unix_path(path: &Path) -> Result<(), String> {
+    let len = path.as_os_str().len();
+    if path.as_os_str().as_encoded_bytes().contains(&0) {
+        return Err("the path contains a NUL byte".into());
+    }
+    if len > MAX_SOCKET_PATH {
+        return Err(format!(
+            "the path is {len} bytes long; a Unix socket path can have at most {MAX_SOCKET_PATH}"
+        ));
+    }
+    let dir_len = path.parent().map(|p| p.as_os_str().len()).unwrap_or(0);
+    if dir_len + CLIENT_SOCKET_SUFFIX_LEN > MAX_SOCKET_PATH {
+        return Err(format!(
+            "the socket's directory is {dir_len} bytes long; libchrony creates its own client socket there and needs the directory to be at most {} bytes",
+            MAX_SOCKET_PATH - CLIENT_SOCKET_SUFFIX_LEN
+        ));
+    }
+    Ok(())
 }
 
 /// What the user asked to read from: one address, or a list tried in order.

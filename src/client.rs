@@ -17,10 +17,12 @@ use std::os::unix::io::RawFd;
 use std::time::{Duration, Instant};
 
 /// First wait before a request over UDP is sent again; doubles up to
-/// [`RESEND_MAX`]. libchrony never retransmits on its own.
+/// [`RESEND_MAX`]. libchrony never retransmits on its own, and each resend
+/// gets a new sequence number, so a reply to an earlier request is dropped:
+/// doubling leaves a slow chronyd ever longer to answer the latest one.
 const RESEND_FIRST: Duration = Duration::from_millis(250);
 /// Longest wait between two sends over UDP.
-const RESEND_MAX: Duration = Duration::from_secs(1);
+const RESEND_MAX: Duration = Duration::from_secs(8);
 
 const REPORT: &CStr = c"tracking";
 
@@ -80,7 +82,16 @@ impl Client {
             ));
         }
         let start = Instant::now();
-        let deadline = start + timeout;
+        let deadline = start.checked_add(timeout).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidDeadline,
+                None,
+                format!(
+                    "the timeout {} is too long",
+                    crate::number::duration(timeout)
+                ),
+            )
+        })?;
 
         // Reuse the open connection; on any failure drop it, so a late reply
         // dies with its socket. A send or receive failure on a reused
@@ -97,6 +108,7 @@ impl Client {
         }
 
         let mut failures = Vec::new();
+        self.skipped.clear();
         for address in self.target.candidates() {
             match open(address)
                 .and_then(|mut conn| read(&mut conn, start, deadline).map(|t| (conn, t)))
@@ -131,6 +143,10 @@ fn is_stale_connection(e: &Error) -> bool {
 /// Opens a session to `address`, classifying every failure.
 fn open(address: &Address) -> Result<Connection, Error> {
     if let Address::Unix(path) = address {
+        // `Address::Unix` can be built without parsing: check the path again.
+        if let Err(why) = crate::address::check_unix_path(path) {
+            return Err(Error::new(ErrorKind::PathTooLong, Some(address), why));
+        }
         // Say precisely what is wrong with the path before libchrony tries it.
         use std::os::unix::fs::FileTypeExt;
         match std::fs::metadata(path) {
@@ -168,27 +184,47 @@ fn open(address: &Address) -> Result<Connection, Error> {
 
 /// Turns an OS error from opening `address` into an actionable error.
 fn open_error(address: &Address, e: &io::Error) -> Error {
-    let (kind, detail) = match e.raw_os_error() {
-        Some(libc::ENOENT) => (
+    let (kind, detail) = match (e.raw_os_error(), address) {
+        (Some(libc::ENOENT), _) => (
             ErrorKind::NoSocket,
             "no such socket (chronyd not running, or its command socket is elsewhere)".to_string(),
         ),
-        Some(libc::ECONNREFUSED) => (ErrorKind::ConnectionRefused, refused_detail(address)),
-        Some(libc::EACCES) | Some(libc::EPERM) => (
+        (Some(libc::ECONNREFUSED), _) => (ErrorKind::ConnectionRefused, refused_detail(address)),
+        (Some(libc::EACCES) | Some(libc::EPERM), Address::Unix(path)) => {
+            (ErrorKind::PermissionDenied, unix_permission_detail(path))
+        }
+        (Some(libc::EACCES) | Some(libc::EPERM), Address::Udp(_)) => (
             ErrorKind::PermissionDenied,
-            "permission denied (chronyd's Unix socket is for root and chronyd's user only; \
-             unprivileged monitoring reads the UDP command port, 127.0.0.1:323)"
+            "permission denied sending to the command port (a local firewall or security policy rejects it)"
                 .to_string(),
         ),
-        Some(libc::ENOTSOCK) => (ErrorKind::NotASocket, "not a socket".to_string()),
-        Some(libc::ENAMETOOLONG) => (
+        (Some(libc::ENOTSOCK), _) => (ErrorKind::NotASocket, "not a socket".to_string()),
+        (Some(libc::ENAMETOOLONG) | Some(libc::EINVAL), Address::Unix(_)) => (
             ErrorKind::PathTooLong,
-            "path too long for a Unix socket (at most 107 bytes, with room for libchrony's client socket beside it)"
+            "libchrony refused the socket path (at most 107 bytes, with room for its client socket in the same directory, which cannot be /)"
                 .to_string(),
         ),
         _ => (ErrorKind::Open, format!("cannot open: {e}")),
     };
     Error::new(kind, Some(address), detail)
+}
+
+/// Why a Unix socket is off limits: the socket itself, or libchrony's
+/// client socket, which it creates in the same directory.
+fn unix_permission_detail(path: &std::path::Path) -> String {
+    const HINT: &str = "chronyd's Unix socket is for root and chronyd's user only; \
+                        unprivileged monitoring reads the UDP command port, 127.0.0.1:323";
+    match path.parent() {
+        Some(dir)
+            if dir.exists() && std::fs::metadata(path).is_ok() && !ffi::can_write_dir(dir) =>
+        {
+            format!(
+                "permission denied: libchrony cannot create its client socket in {} ({HINT})",
+                dir.display()
+            )
+        }
+        _ => format!("permission denied ({HINT})"),
+    }
 }
 
 fn refused_detail(address: &Address) -> String {
@@ -287,8 +323,7 @@ fn io_failure(address: &Address, e: &io::Error) -> Error {
             Some(address),
             refused_detail(address),
         ),
-        Some(libc::ENOENT) => open_error(address, e),
-        Some(libc::EACCES) | Some(libc::EPERM) => open_error(address, e),
+        Some(libc::ENOENT) | Some(libc::EACCES) | Some(libc::EPERM) => open_error(address, e),
         _ => Error::new(
             ErrorKind::Protocol,
             Some(address),

@@ -46,8 +46,11 @@ impl ErrorKind {
         match self {
             ErrorKind::NoSocket => 0,
             ErrorKind::PathTooLong | ErrorKind::NotASocket | ErrorKind::Open => 1,
-            ErrorKind::ConnectionRefused => 2,
-            ErrorKind::PermissionDenied => 3,
+            // An unprivileged `auto` is refused by the Unix socket, then
+            // tries the UDP port: if that is refused too, chronyd is not
+            // serving, which matters more than the expected refusal.
+            ErrorKind::PermissionDenied => 2,
+            ErrorKind::ConnectionRefused => 3,
             ErrorKind::Timeout => 4,
             ErrorKind::Unauthorized
             | ErrorKind::Disabled
@@ -118,7 +121,7 @@ impl Error {
             format!("no answer within {after} (chronyd stopped, overloaded, or packets dropped)")
         } else {
             format!(
-                "no valid answer within {after} ({ignored} replies ignored as malformed or stale: is this chronyd's command port?)"
+                "no valid answer within {after} ({ignored} replies ignored: malformed, or answers to an earlier request; chronyd too slow, or not chronyd's command port?)"
             )
         };
         Error::new(ErrorKind::Timeout, Some(address), detail)
@@ -126,6 +129,13 @@ impl Error {
 
     /// Combines the failures of several candidates into one error.
     pub(crate) fn from_attempts(mut attempts: Vec<Error>) -> Error {
+        if attempts.is_empty() {
+            return Error::new(
+                ErrorKind::Open,
+                None,
+                "no chronyd address to try (empty list)",
+            );
+        }
         if attempts.len() == 1 {
             return attempts.pop().expect("one attempt");
         }
@@ -208,6 +218,25 @@ mod tests {
     fn attempts_keep_furthest_kind() {
         let e = Error::from_attempts(vec![
             at(
+                ErrorKind::NoSocket,
+                "/run/chrony/chronyd.sock",
+                "no such socket",
+            ),
+            at(ErrorKind::Timeout, "127.0.0.1:323", "no answer"),
+            at(
+                ErrorKind::ConnectionRefused,
+                "[::1]:323",
+                "connection refused",
+            ),
+        ]);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert_eq!(e.address().unwrap().to_string(), "127.0.0.1:323");
+    }
+
+    #[test]
+    fn unprivileged_auto_with_chronyd_down_is_refused_not_denied() {
+        let e = Error::from_attempts(vec![
+            at(
                 ErrorKind::PermissionDenied,
                 "/run/chrony/chronyd.sock",
                 "permission denied",
@@ -218,11 +247,16 @@ mod tests {
                 "connection refused",
             ),
         ]);
-        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
         assert_eq!(
             e.to_string(),
             "no chronyd answered: /run/chrony/chronyd.sock: permission denied; 127.0.0.1:323: connection refused"
         );
+    }
+
+    #[test]
+    fn no_attempts_is_an_error_not_a_panic() {
+        assert_eq!(Error::from_attempts(Vec::new()).kind(), ErrorKind::Open);
     }
 
     #[test]

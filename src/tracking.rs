@@ -11,8 +11,7 @@ pub const LOCAL_REFERENCE_ID: u32 = 0x7F7F_0101;
 
 /// chronyd's leap status: what it will do at the end of the UTC day, or that
 /// it is not synchronised at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeapStatus {
     /// No leap second pending.
     Normal,
@@ -60,6 +59,13 @@ impl LeapStatus {
     /// Whether a leap second is scheduled.
     pub fn is_pending(self) -> bool {
         matches!(self, LeapStatus::InsertSecond | LeapStatus::DeleteSecond)
+    }
+}
+
+impl Serialize for LeapStatus {
+    /// As the words chronyc prints ([`LeapStatus::as_str`]).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

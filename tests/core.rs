@@ -244,6 +244,82 @@ fn zero_deadline_is_an_error() {
 }
 
 #[test]
+fn huge_deadline_is_an_error_not_a_panic() {
+    let e = client("127.0.0.1").tracking(Duration::MAX).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidDeadline);
+    assert!(e.to_string().contains("too long"), "{e}");
+}
+
+#[test]
+fn empty_candidate_list_is_an_error_not_a_panic() {
+    let target = Target::FirstOf {
+        candidates: Vec::new(),
+        auto: false,
+    };
+    let e = Client::new(target).tracking(TIMEOUT).unwrap_err();
+    assert!(e.to_string().contains("no chronyd address"), "{e}");
+}
+
+#[test]
+fn unchecked_long_unix_address_is_path_too_long() {
+    // `Address::Unix` can be built without parsing; the client checks again.
+    let path = format!("/tmp/{}/chronyd.sock", "d".repeat(80));
+    let target = Target::One(chrony_plugins::Address::Unix(path.into()));
+    let e = Client::new(target).tracking(TIMEOUT).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PathTooLong, "{e}");
+}
+
+#[test]
+fn directory_without_access_is_permission_denied() {
+    let chrony = Chrony::start();
+    let bin = chrony.copy_for_nobody(&tracking_bin());
+    // The socket exists, but its directory is 0750 root: nobody cannot reach it.
+    let out = as_nobody(&bin)
+        .args(["-H", &chrony.socket_address()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("permission denied"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn nobody_with_chronyd_down_is_told_it_is_down() {
+    // The main unprivileged set-up (`auto`): the socket refuses nobody, and
+    // the UDP port is closed. The cause to report is the closed port.
+    let mut chrony = Chrony::start();
+    let bin = chrony.copy_for_nobody(&tracking_bin());
+    let list = format!("{},{}", chrony.socket_address(), chrony.udp_address());
+    chrony.kill_client();
+    // chronyd removed its socket; put a stale one there that nobody cannot reach.
+    drop(std::os::unix::net::UnixDatagram::bind(&chrony.socket).unwrap());
+    let out = as_nobody(&bin).args(["-H", &list]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(
+        err.contains(&format!("{}: connection refused", chrony.udp_address())),
+        "{err}"
+    );
+}
+
+#[test]
+fn auto_tries_the_documented_places_in_order() {
+    let t = Target::auto();
+    let places: Vec<String> = t.candidates().iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        places,
+        [
+            "/run/chrony/chronyd.sock",
+            "/var/run/chrony/chronyd.sock",
+            "127.0.0.1:323",
+            "[::1]:323"
+        ]
+    );
+    assert!(!t.is_explicit());
+}
+
+#[test]
 fn stopped_chronyd_times_out_on_the_deadline() {
     let chrony = Chrony::start();
     chrony.stop_client();

@@ -3,6 +3,8 @@
 //! a read must end by its deadline with an error, never hang or crash, and
 //! the client must work again once a real answer is possible.
 
+mod support;
+
 use chrony_plugins::{Client, ErrorKind, Target};
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +23,11 @@ struct FakePeer {
 
 impl FakePeer {
     fn start(reply: fn(&[u8]) -> Vec<u8>) -> FakePeer {
+        FakePeer::start_delayed(reply, Duration::ZERO)
+    }
+
+    /// Like `start`, each reply sent `delay` after its request.
+    fn start_delayed(reply: fn(&[u8]) -> Vec<u8>, delay: Duration) -> FakePeer {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         socket
             .set_read_timeout(Some(Duration::from_millis(20)))
@@ -35,8 +42,16 @@ impl FakePeer {
             let mut answered = 0;
             while !stop2.load(Ordering::Relaxed) {
                 if let Ok((n, from)) = socket.recv_from(&mut buf) {
-                    if !silent2.load(Ordering::Relaxed) {
+                    if silent2.load(Ordering::Relaxed) {
+                    } else if delay.is_zero() {
                         let _ = socket.send_to(&reply(&buf[..n]), from);
+                    } else {
+                        let answer = reply(&buf[..n]);
+                        let socket = socket.try_clone().unwrap();
+                        thread::spawn(move || {
+                            thread::sleep(delay);
+                            let _ = socket.send_to(&answer, from);
+                        });
                     }
                     answered += 1;
                 }
@@ -89,10 +104,7 @@ fn read_with(reply: fn(&[u8]) -> Vec<u8>) -> (chrony_plugins::Error, Duration, u
 /// use) that says replies came but were ignored, or as a protocol error.
 fn assert_bad_replies_reported(e: &chrony_plugins::Error) {
     match e.kind() {
-        ErrorKind::Timeout => assert!(
-            e.to_string().contains("replies ignored as malformed"),
-            "{e}"
-        ),
+        ErrorKind::Timeout => assert!(e.to_string().contains("replies ignored: malformed"), "{e}"),
         ErrorKind::Protocol => {}
         other => panic!("{other}: {e}"),
     }
@@ -221,4 +233,44 @@ fn unauthorised_status_is_reported() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthorized, "{e}");
     assert!(e.to_string().contains("cmdallow"), "{e}");
+}
+
+#[test]
+fn slow_peer_is_answered_by_a_later_resend() {
+    // Every reply comes 1.1 s after its request, after the next resend has
+    // made it stale: the resend interval must grow until one can match.
+    let peer =
+        FakePeer::start_delayed(|req| tracking_reply(req, 0, 0), Duration::from_millis(1100));
+    let start = Instant::now();
+    let t = Client::new(peer.address().parse().unwrap())
+        .tracking(Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.stratum, 2);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn concurrent_clients_keep_their_own_reference_address() {
+    // libchrony formats string fields into one static buffer: clients on two
+    // threads must never see each other's address.
+    let chrony = support::Chrony::start();
+    let peer = FakePeer::start(|req| tracking_reply(req, 0, 0));
+    let until = Instant::now() + Duration::from_secs(2);
+    let reader = |address: String, expect: &'static str| {
+        thread::spawn(move || {
+            let mut c = Client::new(address.parse().unwrap());
+            let expect = Some(expect.parse().unwrap());
+            let mut reads = 0;
+            while Instant::now() < until {
+                let t = c.tracking(Duration::from_secs(2)).unwrap();
+                assert_eq!(t.address, expect, "after {reads} reads");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let a = reader(peer.address(), "192.0.2.1");
+    let b = reader(chrony.udp_address(), "127.0.0.1");
+    assert!(a.join().unwrap() > 100);
+    assert!(b.join().unwrap() > 100);
 }

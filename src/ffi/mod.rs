@@ -18,7 +18,8 @@ use std::io;
 use std::os::raw::c_int;
 use std::os::unix::io::RawFd;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 #[allow(
@@ -239,13 +240,19 @@ impl Session {
 
     /// Field `index` as a string; `None` when libchrony gives NULL.
     pub(crate) fn string(&self, index: c_int) -> Option<String> {
+        // libchrony formats string fields into one static buffer shared by
+        // the whole process: two sessions on two threads would race on it.
+        let _guard = STRING_BUFFER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // SAFETY: the session is live; libchrony range-checks index.
         let ptr = unsafe { sys::chrony_get_field_string(self.raw.as_ptr(), index) };
         if ptr.is_null() {
             return None;
         }
-        // SAFETY: non-NULL pointer to a NUL-terminated string owned by the
-        // session, valid until the next call on it; copied out at once.
+        // SAFETY: non-NULL pointer to a NUL-terminated string in libchrony's
+        // static buffer, which no other thread writes while the guard is
+        // held; copied out before the guard is released.
         Some(
             unsafe { CStr::from_ptr(ptr) }
                 .to_string_lossy()
@@ -253,6 +260,9 @@ impl Session {
         )
     }
 }
+
+/// Serialises access to libchrony's static string buffer (see [`Session::string`]).
+static STRING_BUFFER: Mutex<()> = Mutex::new(());
 
 impl Drop for Session {
     fn drop(&mut self) {
@@ -280,15 +290,33 @@ pub(crate) fn c_string(s: &str) -> Option<CString> {
     CString::new(s).ok()
 }
 
+/// Makes libchrony's socket non-blocking (so its send and recv can never
+/// hang us) and close-on-exec (so no child of a long-running plugin
+/// inherits it).
 fn set_nonblocking(fd: c_int) -> io::Result<()> {
-    // SAFETY: F_GETFL/F_SETFL on an fd we own take no pointers.
+    // SAFETY: F_GETFL/F_SETFL/F_GETFD/F_SETFD on an fd we own take no pointers.
     unsafe {
         let flags = libc::fcntl(fd, libc::F_GETFL);
         if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
             return Err(io::Error::last_os_error());
         }
+        let fd_flags = libc::fcntl(fd, libc::F_GETFD);
+        if fd_flags < 0 || libc::fcntl(fd, libc::F_SETFD, fd_flags | libc::FD_CLOEXEC) < 0 {
+            return Err(io::Error::last_os_error());
+        }
     }
     Ok(())
+}
+
+/// Whether this process may create entries in `dir` (access(2) with W_OK|X_OK),
+/// which libchrony needs for its client socket beside a Unix server socket.
+pub(crate) fn can_write_dir(dir: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_dir) = CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: c_dir is a valid NUL-terminated path for the call's duration.
+    unsafe { libc::access(c_dir.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
 }
 
 /// The pending error on a socket (SO_ERROR), e.g. ECONNREFUSED from an ICMP
@@ -369,13 +397,23 @@ pub fn poll(fds: &[RawFd], timeout: Option<Duration>) -> io::Result<Vec<Ready>> 
 /// Write end of the self-pipe that the signal handler writes to (-1: none).
 static SIGNAL_PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
+/// Set once [`TerminationSignals::install`] has run.
+static SIGNALS_INSTALLED: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn on_termination_signal(_signal: c_int) {
     let fd = SIGNAL_PIPE_WRITE.load(Ordering::Relaxed);
     if fd >= 0 {
         let byte = 1u8;
-        // SAFETY: write(2) is async-signal-safe; the buffer is one valid byte.
-        // A full pipe means a wake-up is already pending, so failure is fine.
-        unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
+        // SAFETY: __errno_location and write(2) are async-signal-safe; the
+        // buffer is one valid byte. errno is restored so that the
+        // interrupted code (which may be about to read errno after a
+        // libchrony call) sees its own value. A full pipe means a wake-up is
+        // already pending, so a failed write is fine.
+        unsafe {
+            let errno = *libc::__errno_location();
+            libc::write(fd, (&byte as *const u8).cast(), 1);
+            *libc::__errno_location() = errno;
+        }
     }
 }
 
@@ -387,8 +425,15 @@ pub struct TerminationSignals {
 }
 
 impl TerminationSignals {
-    /// Installs the handlers. Call once per process.
+    /// Installs the handlers. Only once per process: a second call fails
+    /// (the handlers can wake only one pipe).
     pub fn install() -> io::Result<TerminationSignals> {
+        if SIGNALS_INSTALLED.swap(true, Ordering::SeqCst) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "termination signal handlers are already installed",
+            ));
+        }
         let mut fds = [0 as c_int; 2];
         // SAFETY: fds is a valid array of two ints for pipe2 to fill.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {

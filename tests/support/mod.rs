@@ -86,8 +86,12 @@ fn private_subdir(dir: &Path, name: &str) -> PathBuf {
     sub
 }
 
+/// Starts `chronyd -d` under `setpriv --pdeathsig KILL`, so that it dies with
+/// the test even when the test binary is killed and no Drop runs.
 fn spawn_chronyd(conf: &Path, log: &Path, stderr: &Path) -> Child {
-    Command::new(chronyd_path())
+    Command::new(setpriv_path())
+        .args(["--pdeathsig", "KILL", "--"])
+        .arg(chronyd_path())
         .args(["-x", "-d", "-u", "root", "-f"])
         .arg(conf)
         .arg("-l")
@@ -97,6 +101,21 @@ fn spawn_chronyd(conf: &Path, log: &Path, stderr: &Path) -> Child {
         .stderr(fs::File::create(stderr).unwrap())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start chronyd ({e}): run scripts/setup"))
+}
+
+fn setpriv_path() -> &'static str {
+    for p in ["/usr/bin/setpriv", "/bin/setpriv"] {
+        if Path::new(p).exists() {
+            return p;
+        }
+    }
+    panic!("setpriv is not installed: run scripts/setup (Debian package util-linux)");
+}
+
+/// A chronyd log line that means it could not bind a port or socket we gave
+/// it (a "free" port taken meanwhile): the start has failed.
+fn bind_failure(log: &str) -> Option<&str> {
+    log.lines().find(|l| l.contains("Could not"))
 }
 
 impl Chrony {
@@ -127,27 +146,6 @@ impl Chrony {
         let cmd_port = free_udp_port();
         let socket = cli_run.join("chronyd.sock");
 
-        let server = if options.silent_server {
-            None
-        } else {
-            let conf = dir.join("server.conf");
-            fs::write(
-                &conf,
-                format!(
-                    "port {server_port}\nlocal stratum 3\nallow 127.0.0.1\ncmdport 0\n\
-                     bindcmdaddress {}/chronyd.sock\npidfile {}/server.pid\n",
-                    srv_run.display(),
-                    dir.display()
-                ),
-            )
-            .unwrap();
-            Some(spawn_chronyd(
-                &conf,
-                &dir.join("server.log"),
-                &dir.join("server.err"),
-            ))
-        };
-
         let offset = options
             .offset
             .map(|o| format!(" offset {o}"))
@@ -164,16 +162,36 @@ impl Chrony {
             ),
         )
         .unwrap();
+        let server_conf = dir.join("server.conf");
+        fs::write(
+            &server_conf,
+            format!(
+                "port {server_port}\nlocal stratum 3\nallow 127.0.0.1\ncmdport 0\n\
+                 bindcmdaddress {}/chronyd.sock\npidfile {}/server.pid\n",
+                srv_run.display(),
+                dir.display()
+            ),
+        )
+        .unwrap();
 
+        // Own everything before starting anything: a panic from here on
+        // still kills the processes and removes the dir.
         let mut chrony = Chrony {
             dir,
             cmd_port,
             socket,
-            server,
+            server: None,
             client: None,
             client_conf,
             options,
         };
+        if !chrony.options.silent_server {
+            chrony.server = Some(spawn_chronyd(
+                &server_conf,
+                &chrony.dir.join("server.log"),
+                &chrony.dir.join("server.err"),
+            ));
+        }
         chrony.spawn_client();
         chrony.wait_ready()?;
         Ok(chrony)
@@ -188,8 +206,9 @@ impl Chrony {
     }
 
     /// Waits until the client serves commands and, unless the server is
-    /// silent, has selected its source and updated the clock once.
-    fn wait_ready(&mut self) -> Result<(), String> {
+    /// silent, has selected its source and updated the clock once. Only the
+    /// client log after byte `from` counts (a restart appends to it).
+    fn wait_ready_from(&mut self, from: usize) -> Result<(), String> {
         let start = Instant::now();
         loop {
             let mut exited = None;
@@ -201,25 +220,31 @@ impl Chrony {
             if let Some(what) = exited {
                 return Err(format!("{what}:\n{}", self.logs()));
             }
-            let socket_up = self.socket.exists();
-            let selected = self.client_log().contains("Selected source");
-            if socket_up && (self.options.silent_server || selected) {
+            let log = self.client_log();
+            let fresh = log.get(from..).unwrap_or("");
+            let server_log = fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+            if let Some(line) = bind_failure(fresh).or_else(|| bind_failure(&server_log)) {
+                return Err(format!("chronyd could not bind: {line}"));
+            }
+            let selected = fresh.contains("Selected source");
+            if self.socket.exists() && (self.options.silent_server || selected) {
                 // Let the first clock update after selection land.
-                sleep(Duration::from_millis(if self.options.silent_server {
-                    200
-                } else {
-                    600
-                }));
+                let settle = if self.options.silent_server { 200 } else { 600 };
+                sleep(Duration::from_millis(settle));
                 return Ok(());
             }
             if start.elapsed() > SYNC_TIMEOUT {
                 return Err(format!(
-                    "client not synchronised within {SYNC_TIMEOUT:?}:\n{}",
+                    "client not ready within {SYNC_TIMEOUT:?}:\n{}",
                     self.logs()
                 ));
             }
             sleep(Duration::from_millis(50));
         }
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        self.wait_ready_from(0)
     }
 
     /// Both chronyd logs, for failure messages.
@@ -298,33 +323,10 @@ impl Chrony {
     /// is synchronised again.
     pub fn restart_client(&mut self) {
         self.kill_client();
+        let from = self.client_log().len();
         self.spawn_client();
-        if let Err(why) = self.wait_ready_after_restart() {
+        if let Err(why) = self.wait_ready_from(from) {
             panic!("{why}");
-        }
-    }
-
-    fn wait_ready_after_restart(&mut self) -> Result<(), String> {
-        // The old log already says "Selected source": start a new one.
-        let log = self.dir.join("client.log");
-        let before = fs::read_to_string(&log).unwrap_or_default().len();
-        let start = Instant::now();
-        loop {
-            let text = fs::read_to_string(&log).unwrap_or_default();
-            let fresh = text.get(before..).unwrap_or("");
-            if self.socket.exists()
-                && (self.options.silent_server || fresh.contains("Selected source"))
-            {
-                sleep(Duration::from_millis(600));
-                return Ok(());
-            }
-            if start.elapsed() > SYNC_TIMEOUT {
-                return Err(format!(
-                    "client not back within {SYNC_TIMEOUT:?}:\n{}",
-                    self.logs()
-                ));
-            }
-            sleep(Duration::from_millis(50));
         }
     }
 
@@ -361,12 +363,9 @@ impl Chrony {
 
 /// A command that runs `program` as user `nobody` (needs root and util-linux's setpriv).
 pub fn as_nobody(program: &Path) -> Command {
-    assert!(
-        Path::new("/usr/bin/setpriv").exists() || Path::new("/bin/setpriv").exists(),
-        "setpriv is not installed: run scripts/setup (Debian package util-linux)"
-    );
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+    let mut cmd = Command::new(setpriv_path());
+    // gid 65534 is `nogroup` on Debian and `nobody` on Fedora.
+    cmd.args(["--reuid=nobody", "--regid=65534", "--clear-groups", "--"])
         .arg(program);
     cmd
 }
