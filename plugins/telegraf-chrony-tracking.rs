@@ -123,6 +123,9 @@ struct Gatherer {
     timeout: Duration,
     format: Format,
     log: StatusLog,
+    /// Whether to write `I! ` lines (not with `--once`, where every run
+    /// would log the same one).
+    info: bool,
     line: String,
 }
 
@@ -145,7 +148,10 @@ impl Gatherer {
             .address()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        status(self.log.success(&address));
+        let info = self.log.success(&address);
+        if self.info {
+            status(info);
+        }
         let source = telegraf::source_tag(self.client.target(), self.client.address());
         self.line.clear();
         if telegraf::render(
@@ -202,7 +208,18 @@ fn main() -> ExitCode {
             stratum_leap_as_fields: args.stratum_leap_as_fields,
         },
         log: StatusLog::new(),
+        info: !args.once,
         line: String::with_capacity(512),
+    };
+    // Installed before the first gather, also with --once: a signal that
+    // arrives during a read then lets the read end and the session close
+    // (no libchrony socket directory left behind) instead of killing it.
+    let signals = match TerminationSignals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            status(Some(format!("E! cannot install signal handlers: {e}")));
+            return ExitCode::FAILURE;
+        }
     };
 
     let stop = if args.once {
@@ -212,7 +229,7 @@ fn main() -> ExitCode {
             Err(e) => Stop::Failed(format!("cannot write to stdout: {e}")),
         }
     } else {
-        run(&mut gatherer, args.interval)
+        run(&mut gatherer, &signals, args.interval)
     };
     match stop {
         Stop::Done => ExitCode::SUCCESS,
@@ -225,11 +242,7 @@ fn main() -> ExitCode {
 
 /// The execd loop: wait for a newline (or the next slot with `interval`),
 /// stdin EOF or a termination signal, with no wake-ups in between.
-fn run(gatherer: &mut Gatherer, interval: Option<Duration>) -> Stop {
-    let signals = match TerminationSignals::install() {
-        Ok(s) => s,
-        Err(e) => return Stop::Failed(format!("cannot install signal handlers: {e}")),
-    };
+fn run(gatherer: &mut Gatherer, signals: &TerminationSignals, interval: Option<Duration>) -> Stop {
     // A private duplicate of fd 0, read with plain read(2): std's stdin
     // buffers, and buffered lines would be invisible to poll.
     let mut stdin = match io::stdin().as_fd().try_clone_to_owned() {

@@ -516,6 +516,27 @@ fn sigterm_and_sigint_end_it_promptly() {
 }
 
 #[test]
+fn sigterm_during_a_read_ends_it_when_the_read_ends() {
+    // A read cannot be cut short without leaving libchrony's client socket
+    // directory behind: the signal ends the process once the read is over,
+    // within --timeout.
+    let chrony = Chrony::start();
+    let socket = chrony.socket_address();
+    let mut plugin = Plugin::start(&["-H", &socket, "--timeout", "1s"]);
+    plugin.trigger();
+    plugin.line(SHORT);
+    chrony.stop_client();
+    plugin.trigger();
+    thread::sleep(Duration::from_millis(200));
+    plugin.signal("-TERM");
+    let (code, took) = plugin.wait_exit(Duration::from_secs(2));
+    assert_eq!(code, 0);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    chrony.resume_client();
+    assert!(chrony.libchrony_leftovers().is_empty());
+}
+
+#[test]
 fn stopped_chronyd_gives_one_error_then_output_resumes() {
     let chrony = Chrony::start();
     let udp = chrony.udp_address();
@@ -606,6 +627,7 @@ fn once_prints_one_line_and_exits() {
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.ends_with('\n'));
     assert_tracking_line(text.trim_end(), &chrony.udp_address());
+    assert!(out.stderr.is_empty(), "no I! line from inputs.exec runs");
 
     let port = support::free_udp_port();
     let out = Command::new(bin())
