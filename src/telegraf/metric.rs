@@ -117,7 +117,8 @@ pub fn render(
         line.field("stratum", FieldValue::Integer(i64::from(t.stratum)))
             .field("leap_status", FieldValue::String(leap_status));
     } else {
-        line.tag("stratum", &stratum).tag("leap_status", leap_status);
+        line.tag("stratum", &stratum)
+            .tag("leap_status", leap_status);
     }
 
     line.field("system_time", FieldValue::Float(t.current_correction))

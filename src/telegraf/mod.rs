@@ -17,8 +17,7 @@ mod metric;
 
 pub use gather::{triggers, Schedule, StatusLog};
 pub use line::{
-    check_tag_value, push_key, push_measurement, push_string_value, FieldValue, Line,
-    TagValueError,
+    check_tag_value, push_key, push_measurement, push_string_value, FieldValue, Line, TagValueError,
 };
 pub use metric::{
     check_source_tags, render, source_tag, unix_nanos, ExtraField, Format, MEASUREMENT,
