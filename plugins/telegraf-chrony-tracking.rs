@@ -1,5 +1,298 @@
-//! `telegraf-chrony-tracking`: scaffolding, replaced by its issue's work.
+//! `telegraf-chrony-tracking`: a Telegraf `inputs.execd` (or `inputs.exec`)
+//! input that writes chronyd's tracking report as the `chrony` metric of
+//! Telegraf's own inputs.chrony, in InfluxDB line protocol.
+//!
+//! One long-lived process with one client: each newline on stdin gathers once
+//! (`signal = "STDIN"`), or `--interval` gathers on its own absolute schedule
+//! (`signal = "none"`); stdin EOF, SIGTERM or SIGINT end it with status 0.
+//! `--once` gathers once and exits (for `inputs.exec`).
 
-fn main() {
-    std::process::exit(3);
+use chrony_plugins::telegraf::{self, ExtraField, Format, Schedule, StatusLog};
+use chrony_plugins::{poll, Client, Target, TerminationSignals};
+use clap::{Parser, ValueEnum};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Write chronyd's tracking report as Telegraf's inputs.chrony `chrony`
+/// metric (InfluxDB line protocol), for Telegraf's inputs.execd.
+///
+/// By default each newline on stdin gathers once (execd `signal = "STDIN"`)
+/// and stdin's end stops the process. Status lines go to stderr with
+/// Telegraf's `E! `/`I! ` prefixes, once per change of condition.
+#[derive(Parser)]
+#[command(version, about, long_about)]
+struct Args {
+    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
+    /// or a comma-separated list tried in order. An explicit address is
+    /// written as the `source` tag, as inputs.chrony does.
+    #[arg(
+        short = 'H',
+        long = "host",
+        default_value = "auto",
+        value_name = "ADDRESS",
+        value_parser = parse_target
+    )]
+    target: Target,
+
+    /// Give up a gather after this long (e.g. `3s`, `500ms`; a bare number
+    /// is seconds).
+    #[arg(short = 't', long, default_value = "3s", value_parser = parse_duration)]
+    timeout: Duration,
+
+    /// Gather on this absolute schedule instead of on stdin newlines (execd
+    /// `signal = "none"`); the first gather is at start. Still ends on stdin EOF.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "once")]
+    interval: Option<Duration>,
+
+    /// Gather once and exit (for `inputs.exec`): status 0 when a metric was
+    /// written, 1 when not.
+    #[arg(long)]
+    once: bool,
+
+    /// Add fields beyond inputs.chrony's (comma-separated, or `all`).
+    #[arg(long, value_name = "FIELD,...", value_delimiter = ',')]
+    extra_fields: Vec<Extra>,
+
+    /// Write `stratum` (integer) and `leap_status` (string) as fields, not
+    /// tags, so that a change of either does not start a new series.
+    #[arg(long)]
+    stratum_leap_as_fields: bool,
+}
+
+/// An opt-in field, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Extra {
+    /// Every field below.
+    All,
+    /// Unix nanoseconds of the last clock update (integer).
+    #[value(name = "reference_time")]
+    ReferenceTime,
+    /// Seconds since the last clock update, at the gather (float).
+    #[value(name = "reference_age")]
+    ReferenceAge,
+    /// Root delay / 2 + root dispersion, seconds (float).
+    #[value(name = "root_distance")]
+    RootDistance,
+    /// Leap status as 0 to 3 (integer).
+    #[value(name = "leap_status_code")]
+    LeapStatusCode,
+    /// Whether chronyd is synchronised (boolean).
+    #[value(name = "synchronized")]
+    Synchronized,
+}
+
+impl Extra {
+    fn fields(self) -> &'static [ExtraField] {
+        match self {
+            Extra::All => &ExtraField::ALL,
+            Extra::ReferenceTime => &[ExtraField::ReferenceTime],
+            Extra::ReferenceAge => &[ExtraField::ReferenceAge],
+            Extra::RootDistance => &[ExtraField::RootDistance],
+            Extra::LeapStatusCode => &[ExtraField::LeapStatusCode],
+            Extra::Synchronized => &[ExtraField::Synchronized],
+        }
+    }
+}
+
+/// A target whose explicit addresses can all be written as a `source` tag.
+fn parse_target(s: &str) -> Result<Target, String> {
+    let target: Target = s.parse().map_err(|e| format!("{e}"))?;
+    telegraf::check_source_tags(&target).map_err(|e| format!("{e}"))?;
+    Ok(target)
+}
+
+/// A positive duration: humantime (`3s`, `1m 30s`) or bare seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if (0.0..1e12).contains(&secs) => Duration::from_secs_f64(secs),
+        Ok(_) => return Err("must be a positive duration".into()),
+        Err(_) => humantime::parse_duration(s).map_err(|e| e.to_string())?,
+    };
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+/// Everything one gather needs, held for the process's life.
+struct Gatherer {
+    client: Client,
+    timeout: Duration,
+    format: Format,
+    log: StatusLog,
+    /// Whether to write `I! ` lines (not with `--once`, where every run
+    /// would log the same one).
+    info: bool,
+    line: String,
+}
+
+impl Gatherer {
+    /// Reads the report and writes one line (or one status line on stderr).
+    /// `Ok(true)` when a metric was written; `Err` when stdout is gone.
+    fn gather(&mut self) -> io::Result<bool> {
+        let result = self.client.tracking(self.timeout);
+        // The metric's timestamp: when the values were read.
+        let now = SystemTime::now();
+        let tracking = match result {
+            Ok(t) => t,
+            Err(e) => {
+                status(self.log.failure(&e));
+                return Ok(false);
+            }
+        };
+        let address = self
+            .client
+            .address()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let info = self.log.success(&address);
+        if self.info {
+            status(info);
+        }
+        let source = telegraf::source_tag(self.client.target(), self.client.address());
+        self.line.clear();
+        if telegraf::render(
+            &tracking,
+            &self.format,
+            source.as_deref(),
+            now,
+            &mut self.line,
+        )
+        .is_none()
+        {
+            status(self.log.problem(&format!(
+                "{address}: every value in the tracking report is NaN or infinite; no metric written"
+            )));
+            return Ok(false);
+        }
+        let mut out = io::stdout().lock();
+        out.write_all(self.line.as_bytes())?;
+        out.flush()?;
+        Ok(true)
+    }
+}
+
+/// Writes a status line to stderr; a closed stderr is not worth dying for.
+fn status(line: Option<String>) {
+    if let Some(line) = line {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+    }
+}
+
+/// Why the loop stopped.
+enum Stop {
+    /// stdin EOF, SIGTERM or SIGINT: a normal end.
+    Done,
+    /// Something that must be reported: status 1.
+    Failed(String),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut extras: Vec<ExtraField> = args
+        .extra_fields
+        .iter()
+        .flat_map(|e| e.fields().iter().copied())
+        .collect();
+    extras.sort();
+    extras.dedup();
+    let mut gatherer = Gatherer {
+        client: Client::new(args.target),
+        timeout: args.timeout,
+        format: Format {
+            extras,
+            stratum_leap_as_fields: args.stratum_leap_as_fields,
+        },
+        log: StatusLog::new(),
+        info: !args.once,
+        line: String::with_capacity(512),
+    };
+    // Installed before the first gather, also with --once: a signal that
+    // arrives during a read then lets the read end and the session close
+    // (no libchrony socket directory left behind) instead of killing it.
+    let signals = match TerminationSignals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            status(Some(format!("E! cannot install signal handlers: {e}")));
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let stop = if args.once {
+        match gatherer.gather() {
+            Ok(true) => Stop::Done,
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Stop::Failed(format!("cannot write to stdout: {e}")),
+        }
+    } else {
+        run(&mut gatherer, &signals, args.interval)
+    };
+    match stop {
+        Stop::Done => ExitCode::SUCCESS,
+        Stop::Failed(why) => {
+            status(Some(format!("E! {why}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The execd loop: wait for a newline (or the next slot with `interval`),
+/// stdin EOF or a termination signal, with no wake-ups in between.
+fn run(gatherer: &mut Gatherer, signals: &TerminationSignals, interval: Option<Duration>) -> Stop {
+    // A private duplicate of fd 0, read with plain read(2): std's stdin
+    // buffers, and buffered lines would be invisible to poll.
+    let mut stdin = match io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => File::from(fd),
+        Err(e) => return Stop::Failed(format!("cannot use stdin: {e}")),
+    };
+    let mut schedule = interval.map(|i| Schedule::new(Instant::now(), i));
+    let fds = [stdin.as_raw_fd(), signals.fd()];
+    let mut buf = [0u8; 4096];
+    loop {
+        let wait = schedule
+            .as_ref()
+            .map(|s| s.due().saturating_duration_since(Instant::now()));
+        let ready = match poll(&fds, wait) {
+            Ok(r) => r,
+            Err(e) => return Stop::Failed(format!("poll failed: {e}")),
+        };
+        if (ready[1].readable || ready[1].error) && signals.received() {
+            return Stop::Done;
+        }
+        if let Some(s) = schedule.as_mut() {
+            if Instant::now() >= s.due() {
+                if let Err(e) = gatherer.gather() {
+                    return Stop::Failed(format!("cannot write to stdout: {e}"));
+                }
+                s.advance(Instant::now());
+            }
+        }
+        if !(ready[0].readable || ready[0].error) {
+            continue;
+        }
+        // poll said readable: one read(2) returns at once.
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => return Stop::Done,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Stop::Failed(format!("cannot read stdin: {e}")),
+        };
+        if schedule.is_some() {
+            // On its own schedule, newlines are not triggers (execd with
+            // signal = "none" writes none); only EOF matters.
+            continue;
+        }
+        for _ in 0..telegraf::triggers(&buf[..n]) {
+            if signals.received() {
+                return Stop::Done;
+            }
+            if let Err(e) = gatherer.gather() {
+                return Stop::Failed(format!("cannot write to stdout: {e}"));
+            }
+        }
+    }
 }

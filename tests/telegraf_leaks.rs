@@ -1,0 +1,155 @@
+//! telegraf-chrony-tracking over 1,000 gathers: the process's fd count and
+//! RSS stay flat and no libchrony client-socket directory is left behind.
+//! In its own test binary so nothing else runs beside the counted process.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+use support::Chrony;
+
+struct Plugin {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    out: Receiver<String>,
+}
+
+impl Plugin {
+    fn start(args: &[&str]) -> Plugin {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_telegraf-chrony-tracking"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, out) = channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Plugin {
+            stdin: child.stdin.take(),
+            child,
+            out,
+        }
+    }
+
+    fn gather(&mut self) -> Option<String> {
+        self.gather_within(Duration::from_secs(2))
+    }
+
+    /// Triggers one gather and waits up to `wait` for its line.
+    fn gather_within(&mut self, wait: Duration) -> Option<String> {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+        self.out.recv_timeout(wait).ok()
+    }
+
+    fn fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .unwrap()
+            .count()
+    }
+
+    /// Resident set size in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
+    fn finish(mut self) {
+        self.stdin = None;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert_eq!(status.code(), Some(0));
+                return;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        panic!("did not exit on stdin EOF");
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// RSS may grow by a few pages as the allocator settles; a leak of even
+/// 100 bytes per gather would show as ~100 KiB here.
+const RSS_SLACK_KIB: u64 = 64;
+
+#[test]
+fn thousand_gathers_leave_fds_and_rss_flat() {
+    let chrony = Chrony::start();
+    for address in [chrony.socket_address(), chrony.udp_address()] {
+        let mut plugin = Plugin::start(&["-H", &address]);
+        // Warm up: the first gathers open the session and size the buffers.
+        for _ in 0..50 {
+            plugin.gather().expect("a line");
+        }
+        let (fds, rss) = (plugin.fds(), plugin.rss_kib());
+        let mut samples = Vec::new();
+        for i in 1..=1000 {
+            let line = plugin
+                .gather()
+                .unwrap_or_else(|| panic!("{address}: gather {i}"));
+            assert!(line.starts_with("chrony,"), "{line}");
+            if i % 250 == 0 {
+                samples.push((plugin.fds(), plugin.rss_kib()));
+            }
+        }
+        eprintln!("{address}: before {fds} fds, {rss} KiB; every 250 gathers: {samples:?}");
+        for (i, &(f, r)) in samples.iter().enumerate() {
+            assert_eq!(f, fds, "{address}: fds after {} gathers", (i + 1) * 250);
+            assert!(
+                r <= rss + RSS_SLACK_KIB,
+                "{address}: RSS {r} KiB after {} gathers, {rss} KiB before: {samples:?}",
+                (i + 1) * 250
+            );
+        }
+        plugin.finish();
+    }
+    assert!(chrony.libchrony_leftovers().is_empty());
+}
+
+#[test]
+fn failing_gathers_leak_nothing() {
+    let chrony = Chrony::start();
+    for address in [chrony.socket_address(), chrony.udp_address()] {
+        let mut plugin = Plugin::start(&["-H", &address, "--timeout", "5ms"]);
+        plugin.gather().expect("a line");
+        let (fds, rss) = (plugin.fds(), plugin.rss_kib());
+        // Each timed-out read drops its session and the next opens a new one.
+        chrony.stop_client();
+        for _ in 0..200 {
+            assert_eq!(plugin.gather_within(Duration::from_millis(20)), None);
+        }
+        chrony.resume_client();
+        let start = Instant::now();
+        while plugin.gather_within(Duration::from_millis(200)).is_none() {
+            assert!(start.elapsed() < Duration::from_secs(5), "no recovery");
+        }
+        assert_eq!(plugin.fds(), fds, "{address}");
+        assert!(plugin.rss_kib() <= rss + RSS_SLACK_KIB, "{address}");
+        plugin.finish();
+    }
+    assert!(chrony.libchrony_leftovers().is_empty());
+}
