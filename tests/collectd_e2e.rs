@@ -23,6 +23,27 @@ use support::Chrony;
 const HOST: &str = "chrony e2e";
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The shipped `collectd/chrony-tracking.conf`, pointed at `plugin` and
+/// `udp` instead of /usr/bin and port 323, so the snippet users copy is the
+/// one collectd runs here.
+fn exec_snippet(plugin: &Path, udp: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("collectd/chrony-tracking.conf");
+    let snippet = fs::read_to_string(path).expect("collectd/chrony-tracking.conf");
+    let exec = r#"Exec "nobody:nogroup" "/usr/bin/collectd-chrony-tracking" "-H" "127.0.0.1:323""#;
+    assert_eq!(
+        snippet.matches(exec).count(),
+        1,
+        "the snippet's Exec line changed:\n{snippet}"
+    );
+    snippet.replace(
+        exec,
+        &format!(
+            r#"Exec "nobody:nogroup" "{}" "-H" "{udp}""#,
+            plugin.display()
+        ),
+    )
+}
+
 /// A collectd in the foreground; stopped (SIGTERM, then SIGKILL) on drop.
 struct Collectd {
     child: Child,
@@ -49,18 +70,15 @@ LoadPlugin logfile
   Timestamp true
   PrintSeverity true
 </Plugin>
-LoadPlugin exec
+{exec}
 LoadPlugin csv
-<Plugin exec>
-  Exec "nobody:nogroup" "{plugin}" "-H" "{udp}"
-</Plugin>
 <Plugin csv>
   DataDir "{dir}/csv"
   StoreRates false
 </Plugin>
 "#,
                 dir = dir.display(),
-                plugin = plugin.display(),
+                exec = exec_snippet(plugin, udp),
             ),
         )
         .unwrap();
