@@ -25,9 +25,6 @@ pub const MAX_MESSAGE: usize = 255;
 pub enum Severity {
     /// Something is wrong (chronyd silent, clock not synchronised).
     Failure,
-    /// Something may be wrong (not used by this plugin's state machine yet,
-    /// kept for completeness of the protocol).
-    Warning,
     /// A failure is over.
     Okay,
 }
@@ -37,7 +34,6 @@ impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Failure => "failure",
-            Severity::Warning => "warning",
             Severity::Okay => "okay",
         }
     }
