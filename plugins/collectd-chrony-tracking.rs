@@ -119,8 +119,9 @@ fn config(args: Args) -> Result<Config, String> {
             ),
         },
     };
-    let identity = Identity::new(&host, None).map_err(|e| format!("{source}: {e}"))?;
-    let identity = Identity::new(identity.host(), args.plugin_instance.as_deref())
+    // The host alone first, so that its error names where the name came from.
+    Identity::new(&host, None).map_err(|e| format!("{source}: {e}"))?;
+    let identity = Identity::new(&host, args.plugin_instance.as_deref())
         .map_err(|e| format!("--plugin-instance: {e}"))?;
     let timeout = args
         .timeout
