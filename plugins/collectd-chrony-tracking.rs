@@ -1,5 +1,239 @@
-//! `collectd-chrony-tracking`: scaffolding, replaced by its issue's work.
+//! `collectd-chrony-tracking`: collectd exec plugin that sends chronyd's
+//! tracking report as `PUTVAL` lines (the identifiers of collectd's own
+//! chrony plugin, plus a few values it never sent) and `PUTNOTIF` lines when
+//! chronyd stops answering or loses synchronisation. What is printed lives in
+//! `chrony_plugins::collectd`; this file parses options and runs the loop.
 
-fn main() {
-    std::process::exit(3);
+use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
+use chrony_plugins::collectd::{Identity, Notifier, Renderer, Schedule, ValueSet};
+use chrony_plugins::{poll, Client, Target, TerminationSignals};
+use clap::Parser;
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+const NAME: &str = "collectd-chrony-tracking";
+/// Interval when neither `--interval` nor `COLLECTD_INTERVAL` gives one
+/// (collectd's own default).
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+/// Longest default read timeout (collectd's chrony plugin waits 2 s).
+const MAX_DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Exit status for bad options or settings (clap's convention).
+const USAGE: u8 = 2;
+
+/// Send chronyd's tracking report to collectd, as an exec plugin.
+///
+/// Prints PUTVAL lines every interval under the identifiers of collectd's
+/// own chrony plugin (HOST/chrony/TYPE-chrony), and PUTNOTIF lines when
+/// chronyd stops or starts answering or loses or regains synchronisation.
+/// Runs until SIGTERM (collectd sends it at shutdown); stdin is not read.
+///
+/// Environment: COLLECTD_INTERVAL (seconds, e.g. 10.000) and
+/// COLLECTD_HOSTNAME, both set by collectd's exec plugin; the options below
+/// take precedence over them.
+#[derive(Parser)]
+#[command(name = NAME, version, about)]
+struct Args {
+    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
+    /// or a comma-separated list tried in order. collectd runs exec plugins
+    /// unprivileged, so give the UDP command port (127.0.0.1:323).
+    #[arg(
+        short = 'H',
+        long = "host",
+        default_value = "auto",
+        value_name = "ADDRESS"
+    )]
+    target: Target,
+
+    /// Time between gathers (`10s`, `500ms`, or seconds) [default:
+    /// $COLLECTD_INTERVAL, else 10s].
+    #[arg(short = 'i', long, value_name = "DURATION", value_parser = settings::parse_duration)]
+    interval: Option<Duration>,
+
+    /// Host name the values are filed under [default: $COLLECTD_HOSTNAME,
+    /// else the system host name].
+    #[arg(long, value_name = "NAME")]
+    hostname: Option<String>,
+
+    /// Plugin instance: values go to HOST/chrony-NAME/... (to run beside
+    /// collectd's own chrony plugin, or for several chronyd instances).
+    #[arg(long, value_name = "NAME")]
+    plugin_instance: Option<String>,
+
+    /// Give up on one read after this long [default: the smaller of 2s and
+    /// 80% of the interval].
+    #[arg(short = 't', long, value_name = "DURATION", value_parser = settings::parse_duration)]
+    timeout: Option<Duration>,
+
+    /// Send only the ten values of collectd's own chrony plugin, not the
+    /// extras (residual frequency, leap status, synchronised, reference age,
+    /// root distance).
+    #[arg(long)]
+    builtin_only: bool,
+
+    /// Gather once, print, and exit (status 1 when chronyd did not answer).
+    #[arg(long)]
+    once: bool,
+}
+
+/// The run's settings, from the options and collectd's environment.
+struct Config {
+    target: Target,
+    identity: Identity,
+    interval: Duration,
+    timeout: Duration,
+    values: ValueSet,
+    once: bool,
+}
+
+/// Writes one line to stderr, which collectd logs as an error; a failed
+/// write has nowhere else to go and is ignored.
+fn log(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{NAME}: {line}");
+}
+
+fn env(name: &str) -> Result<Option<String>, String> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => Err(format!("{name} is not UTF-8: {v:?}")),
+    }
+}
+
+fn config(args: Args) -> Result<Config, String> {
+    let interval = match args.interval {
+        Some(d) => d,
+        None => match env(INTERVAL_VAR)? {
+            Some(v) => settings::parse_collectd_interval(&v).map_err(|e| e.to_string())?,
+            None => DEFAULT_INTERVAL,
+        },
+    };
+    let (host, source) = match args.hostname {
+        Some(h) => (h, "--hostname"),
+        None => match env(HOSTNAME_VAR)? {
+            Some(h) => (h, HOSTNAME_VAR),
+            None => (
+                settings::system_hostname().map_err(|e| e.to_string())?,
+                "the system host name",
+            ),
+        },
+    };
+    // The host alone first, so that its error names where the name came from.
+    Identity::new(&host, None).map_err(|e| format!("{source}: {e}"))?;
+    let identity = Identity::new(&host, args.plugin_instance.as_deref())
+        .map_err(|e| format!("--plugin-instance: {e}"))?;
+    let timeout = args
+        .timeout
+        .unwrap_or_else(|| MAX_DEFAULT_TIMEOUT.min(interval.mul_f64(0.8)));
+    Ok(Config {
+        target: args.target,
+        identity,
+        interval,
+        timeout: timeout.max(Duration::from_micros(1)),
+        values: if args.builtin_only {
+            ValueSet::Builtin
+        } else {
+            ValueSet::All
+        },
+        once: args.once,
+    })
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let mut out = io::stdout().lock();
+                let _ = write!(out, "{}", e.render()).and_then(|()| out.flush());
+                return ExitCode::SUCCESS;
+            }
+            // One line: collectd logs each stderr line as an error.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            log(&format!("{first} (see --help)"));
+            return ExitCode::from(USAGE);
+        }
+    };
+    match config(args) {
+        Ok(c) => run(c),
+        Err(e) => {
+            log(&e);
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
+/// Gathers on the schedule until SIGTERM (or once), printing each batch.
+fn run(config: Config) -> ExitCode {
+    // Installed before the first read, so SIGTERM is never the default (death).
+    let signals = match TerminationSignals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            log(&format!("cannot install the SIGTERM handler: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let renderer = Renderer::new(&config.identity, config.interval, config.values);
+    let mut notifier = Notifier::new();
+    let mut client = Client::new(config.target);
+    let mut schedule = Schedule::new(Instant::now(), config.interval);
+    let mut batch = String::with_capacity(4096);
+    loop {
+        let outcome = client.tracking(config.timeout);
+        let now = SystemTime::now();
+        batch.clear();
+        let update = notifier.observe(outcome.as_ref(), client.address());
+        if let Some(line) = &update.log {
+            log(line);
+        }
+        for n in &update.notifications {
+            n.render(&config.identity, now, &mut batch);
+        }
+        if let Ok(t) = &outcome {
+            renderer.putvals(t, now, &mut batch);
+        }
+        // A line reaches collectd only with its newline: flush every batch.
+        let mut out = io::stdout().lock();
+        if let Err(e) = out.write_all(batch.as_bytes()).and_then(|()| out.flush()) {
+            log(&format!(
+                "cannot write to stdout ({e}); collectd is gone, exiting"
+            ));
+            return ExitCode::FAILURE;
+        }
+        drop(out);
+        if config.once {
+            return if outcome.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+        match sleep_until(schedule.next(Instant::now()), &signals) {
+            Ok(false) => {}
+            Ok(true) => return ExitCode::SUCCESS,
+            Err(e) => {
+                log(&format!("cannot wait for the next gather: {e}"));
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+}
+
+/// Sleeps until `due` without using CPU; `Ok(true)` as soon as SIGTERM or
+/// SIGINT arrives (also one that came during the last read).
+fn sleep_until(due: Instant, signals: &TerminationSignals) -> io::Result<bool> {
+    loop {
+        let left = due.saturating_duration_since(Instant::now());
+        let ready = poll(&[signals.fd()], Some(left))?;
+        if ready[0].readable && signals.received() {
+            return Ok(true);
+        }
+        if Instant::now() >= due {
+            return Ok(false);
+        }
+    }
 }

@@ -1,0 +1,415 @@
+//! `collectd-chrony-tracking` against real chronyd (see `support`): values,
+//! schedule, signals, chronyd stopping and restarting, bad input.
+
+mod collectd_support;
+mod support;
+
+use chrony_plugins::collectd::Metric;
+use chrony_plugins::{number, Client, Target, Tracking};
+use collectd_support::{command, putnotif, putval, Putval, Running};
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::{free_udp_port, Chrony, Options};
+
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+fn library(address: &str) -> Tracking {
+    Client::new(address.parse::<Target>().unwrap())
+        .tracking(TIMEOUT)
+        .unwrap()
+}
+
+/// Runs `--once` with `args`; returns status, stdout lines, stderr lines.
+fn once(args: &[&str]) -> (i32, Vec<String>, Vec<String>) {
+    let out = command()
+        .arg("--once")
+        .args(args)
+        .output()
+        .expect("run the plugin");
+    let text = |b: &[u8]| {
+        String::from_utf8(b.to_vec())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+fn by_type(lines: &[String]) -> HashMap<String, Putval> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("PUTVAL "))
+        .map(|l| {
+            let p = putval(l);
+            (p.type_part().to_string(), p)
+        })
+        .collect()
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn once_matches_the_library() {
+    let chrony = Chrony::start();
+    let address = chrony.udp_address();
+    // chronyd updates the clock every 0.25 s: retry until the plugin's read
+    // falls between two library reads of the same update.
+    for _ in 0..40 {
+        let before = library(&address);
+        let start = now_secs();
+        let (status, lines, stderr) = once(&["-H", &address, "--hostname", "h1"]);
+        let end = now_secs();
+        let after = library(&address);
+        assert_eq!(status, 0, "{stderr:?}");
+        assert!(stderr.is_empty(), "{stderr:?}");
+        let values = by_type(&lines);
+        assert_eq!(values.len(), 15, "{lines:?}");
+        assert_eq!(
+            lines.len(),
+            15,
+            "no notification when synchronised: {lines:?}"
+        );
+        if before.reference_time != after.reference_time {
+            continue;
+        }
+        for m in Metric::ALL {
+            let key = format!("{}-{}", m.type_name(), m.type_instance());
+            let p = &values[&key];
+            assert_eq!(p.identifier, format!("h1/chrony/{key}"));
+            assert_eq!(p.interval, "10");
+            assert!(
+                (start..=end).contains(&p.time),
+                "{p:?} not in {start}..{end}"
+            );
+            let b = m.value(&before, SystemTime::now());
+            let a = m.value(&after, SystemTime::now());
+            match m {
+                // Move with time between reads: within the two library reads.
+                Metric::CurrentCorrection | Metric::RootDispersion | Metric::RootDistance => {
+                    let v: f64 = p.value.parse().unwrap();
+                    let (b, a): (f64, f64) = (b.parse().unwrap(), a.parse().unwrap());
+                    assert!(
+                        v >= b.min(a) - 1e-9 && v <= b.max(a) + 1e-9,
+                        "{key}: {v} not between {b} and {a}"
+                    );
+                }
+                Metric::ReferenceAge => {
+                    let v: f64 = p.value.parse().unwrap();
+                    let want = p.time - before.reference_time.as_secs_f64();
+                    assert!((v - want).abs() < 1e-5, "{key}: {v} vs {want}");
+                }
+                _ => assert_eq!(p.value, b, "{key}"),
+            }
+        }
+        assert_eq!(
+            values["time_ref-chrony"].value,
+            after.reference_time.to_string()
+        );
+        assert_eq!(values["clock_stratum-chrony"].value, "4");
+        assert_eq!(values["bool-chrony_synchronised"].value, "1");
+        assert_eq!(
+            values["frequency_error-chrony"].value,
+            number::decimal(before.frequency).unwrap()
+        );
+        return;
+    }
+    panic!("never read one clock update three times in a row");
+}
+
+#[test]
+fn once_builtin_only_and_plugin_instance() {
+    let chrony = Chrony::start();
+    let (status, lines, _) = once(&[
+        "-H",
+        &chrony.socket_address(),
+        "--hostname",
+        "h1",
+        "--plugin-instance",
+        "second-chronyd",
+        "--builtin-only",
+    ]);
+    assert_eq!(status, 0);
+    let values = by_type(&lines);
+    assert_eq!(lines.len(), 10, "{lines:?}");
+    for m in Metric::BUILTIN {
+        let key = format!("{}-chrony", m.type_name());
+        assert_eq!(
+            values[&key].identifier,
+            format!("h1/chrony-second-chronyd/{key}")
+        );
+    }
+}
+
+#[test]
+fn hostname_from_environment_then_system() {
+    let chrony = Chrony::start();
+    let address = chrony.udp_address();
+    let out = command()
+        .args(["--once", "-H", &address])
+        .env("COLLECTD_HOSTNAME", "from-env")
+        .env("COLLECTD_INTERVAL", "2.500")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = putval(text.lines().next().unwrap());
+    assert_eq!(first.identifier, "from-env/chrony/clock_stratum-chrony");
+    assert_eq!(first.interval, "2.5");
+
+    let (_, lines, _) = once(&["-H", &address]);
+    let system = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(
+        putval(&lines[0]).identifier,
+        format!("{}/chrony/clock_stratum-chrony", system.trim())
+    );
+
+    // The option wins over the environment.
+    let out = command()
+        .args(["--once", "-H", &address, "--hostname", "opt", "-i", "5s"])
+        .env("COLLECTD_HOSTNAME", "from-env")
+        .env("COLLECTD_INTERVAL", "2.500")
+        .output()
+        .unwrap();
+    let first = putval(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    );
+    assert_eq!(first.identifier, "opt/chrony/clock_stratum-chrony");
+    assert_eq!(first.interval, "5");
+}
+
+#[test]
+fn unsynchronised_chronyd_sends_failure_once_and_values() {
+    let chrony = Chrony::with(Options {
+        silent_server: true,
+        ..Options::default()
+    });
+    let (status, lines, stderr) = once(&["-H", &chrony.udp_address(), "--hostname", "h1"]);
+    assert_eq!(status, 0, "{stderr:?}");
+    let notif = putnotif(&lines[0]);
+    assert_eq!(notif["severity"], "failure");
+    assert_eq!(notif["type"], "bool");
+    assert_eq!(notif["type_instance"], "chrony_synchronised");
+    assert!(notif["message"].contains("not synchronised"), "{notif:?}");
+    let values = by_type(&lines[1..]);
+    assert_eq!(values.len(), 15);
+    assert_eq!(values["bool-chrony_synchronised"].value, "0");
+    assert_eq!(values["gauge-chrony_leap_status"].value, "3");
+    assert_eq!(values["clock_stratum-chrony"].value, "0");
+    assert_eq!(values["time_ref-chrony"].value, "U");
+    assert_eq!(values["gauge-chrony_reference_age"].value, "U");
+}
+
+#[test]
+fn unreachable_chronyd_once_fails_with_notification() {
+    let address = format!("127.0.0.1:{}", free_udp_port());
+    let (status, lines, stderr) = once(&["-H", &address, "--hostname", "h1"]);
+    assert_eq!(status, 1);
+    assert_eq!(lines.len(), 1, "only the notification: {lines:?}");
+    let notif = putnotif(&lines[0]);
+    assert_eq!(notif["severity"], "failure");
+    assert!(notif["message"].contains("connection refused"), "{notif:?}");
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(stderr[0].contains(&address), "{stderr:?}");
+}
+
+#[test]
+fn loop_follows_collectd_interval_with_stdin_closed() {
+    let chrony = Chrony::start();
+    let mut cmd = command();
+    cmd.args(["-H", &chrony.udp_address()])
+        .env("COLLECTD_INTERVAL", "1.000")
+        .env("COLLECTD_HOSTNAME", "looper");
+    // stdin is closed at once by Running::spawn, as collectd does.
+    let mut plugin = Running::spawn(cmd);
+    let mut times = Vec::new();
+    while times.len() < 4 {
+        let (line, _) = plugin.until(Duration::from_secs(3), |l| {
+            l.starts_with("PUTVAL looper/chrony/clock_stratum-chrony ")
+        });
+        let p = putval(&line);
+        assert_eq!(p.interval, "1");
+        times.push(p.time);
+    }
+    for (k, t) in times.iter().enumerate() {
+        let gap = t - times[0] - k as f64;
+        assert!(
+            gap.abs() < 0.1,
+            "gather {k} at {t}: {gap} s off the grid ({times:?})"
+        );
+    }
+    // SIGTERM between gathers ends it promptly with status 0.
+    let start = Instant::now();
+    plugin.signal("-TERM");
+    let status = plugin
+        .wait(Duration::from_secs(1))
+        .expect("exit within 1 s");
+    assert!(status.success(), "{status:?}");
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(plugin.stderr().is_empty(), "{:?}", plugin.stderr());
+}
+
+#[test]
+fn sigterm_exits_at_once_with_long_interval() {
+    let chrony = Chrony::start();
+    let mut cmd = command();
+    cmd.args(["-H", &chrony.udp_address(), "--interval", "60s"]);
+    let mut plugin = Running::spawn(cmd);
+    plugin.until(Duration::from_secs(5), |l| l.starts_with("PUTVAL "));
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    plugin.signal("-TERM");
+    let status = plugin
+        .wait(Duration::from_secs(1))
+        .expect("exit within 1 s");
+    assert_eq!(status.code(), Some(0));
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn stopped_chronyd_fails_once_then_recovers() {
+    let chrony = Chrony::start();
+    let mut cmd = command();
+    cmd.args([
+        "-H",
+        &chrony.udp_address(),
+        "--interval",
+        "300ms",
+        "--hostname",
+        "h1",
+    ]);
+    let plugin = Running::spawn(cmd);
+    plugin.until(Duration::from_secs(3), |l| l.starts_with("PUTVAL "));
+
+    chrony.stop_client();
+    let (failure, _) = plugin.until(Duration::from_secs(3), |l| l.starts_with("PUTNOTIF "));
+    let notif = putnotif(&failure);
+    assert_eq!(notif["severity"], "failure", "{failure}");
+    assert!(notif["message"].contains("stopped answering"), "{failure}");
+    // Several silent intervals: nothing more, neither values nor notifications.
+    let quiet = plugin.collect(Duration::from_millis(1500));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    let stderr = plugin.stderr();
+    assert_eq!(stderr.len(), 1, "one stderr line per condition: {stderr:?}");
+    assert!(stderr[0].contains("no answer"), "{stderr:?}");
+
+    chrony.resume_client();
+    let (okay, _) = plugin.until(Duration::from_secs(3), |l| l.starts_with("PUTNOTIF "));
+    let notif = putnotif(&okay);
+    assert_eq!(notif["severity"], "okay", "{okay}");
+    assert!(notif["message"].contains("answers again"), "{okay}");
+    plugin.until(Duration::from_secs(3), |l| {
+        l.starts_with("PUTVAL h1/chrony/")
+    });
+    assert_eq!(plugin.stderr().len(), 1);
+}
+
+#[test]
+fn chronyd_restart_survived() {
+    let mut chrony = Chrony::start();
+    let mut cmd = command();
+    cmd.args([
+        "-H",
+        &chrony.udp_address(),
+        "--interval",
+        "300ms",
+        "--hostname",
+        "h1",
+    ]);
+    let plugin = Running::spawn(cmd);
+    plugin.until(Duration::from_secs(3), |l| l.starts_with("PUTVAL "));
+    chrony.restart_client();
+    let restarted = now_secs();
+    // Values flow again from the new chronyd, without restarting the plugin.
+    let (line, _) = plugin.until(Duration::from_secs(10), |l| {
+        l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ") && putval(l).time > restarted
+    });
+    assert_eq!(putval(&line).value, "4");
+    assert!(plugin.child.id() > 0);
+}
+
+#[test]
+fn bad_flags_and_settings_fail_with_one_line() {
+    // (arguments, environment, what the error line must name)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        (&["--interval", "0"], &[], "--interval"),
+        (&["--interval", "soon"], &[], "--interval"),
+        (&["--timeout=-1"], &[], "--timeout"),
+        (&["--frobnicate"], &[], "--frobnicate"),
+        (&["-H", "no such:host:x"], &[], "--host"),
+        (&["--plugin-instance", "a/b"], &[], "--plugin-instance"),
+        (&["--hostname", ""], &[], "--hostname"),
+        (&[], &[("COLLECTD_INTERVAL", "ten")], "COLLECTD_INTERVAL"),
+        (&[], &[("COLLECTD_INTERVAL", "0.000")], "COLLECTD_INTERVAL"),
+        (&[], &[("COLLECTD_HOSTNAME", "a/b")], "COLLECTD_HOSTNAME"),
+        (
+            &[],
+            &[("COLLECTD_HOSTNAME", "two\nlines")],
+            "COLLECTD_HOSTNAME",
+        ),
+    ];
+    for (args, env, mentions) in cases {
+        // Never `auto`: a bug here must not read the host's own chronyd.
+        let target: &[&str] = if args.contains(&"-H") {
+            &[]
+        } else {
+            &["-H", "127.0.0.1:1"]
+        };
+        let out = command()
+            .arg("--once")
+            .args(target)
+            .args(*args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?} {env:?}: {stderr}");
+        assert!(stderr.contains(mentions), "{args:?} {env:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn closed_stdout_ends_without_panic() {
+    let chrony = Chrony::start();
+    let mut child = command()
+        .args(["-H", &chrony.udp_address(), "--interval", "100ms"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // collectd gone: nobody reads stdout any more.
+    drop(child.stdout.take());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(3) {
+            let _ = child.kill();
+            panic!("still running 3 s after stdout was closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write to stdout"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,0 +1,66 @@
+//! 1,000+ gathers of one `collectd-chrony-tracking` process leave its fd
+//! count and RSS flat and no libchrony socket directory behind. In its own
+//! test binary so that nothing else runs beside it while it measures.
+
+mod collectd_support;
+mod support;
+
+use collectd_support::{command, Running};
+use std::time::Duration;
+use support::Chrony;
+
+/// Waits for `n` more gathers (one `clock_stratum` line each).
+fn gathers(plugin: &Running, n: usize) {
+    for _ in 0..n {
+        plugin.until(Duration::from_secs(5), |l| {
+            l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ")
+        });
+    }
+}
+
+#[test]
+fn thousand_gathers_stay_flat() {
+    let chrony = Chrony::start();
+    for address in [chrony.socket_address(), chrony.udp_address()] {
+        let mut cmd = command();
+        // 1 ms between gathers: 1,000 gathers in about a second.
+        cmd.args(["-H", &address, "--hostname", "h1", "--interval", "1ms"])
+            .args(["--timeout", "200ms"]);
+        let mut plugin = Running::spawn(cmd);
+        gathers(&plugin, 100);
+        let (fds, rss) = (plugin.fd_count(), plugin.rss_kib());
+
+        gathers(&plugin, 1000);
+        // Timeouts and reconnects too: chronyd frozen for a while.
+        chrony.stop_client();
+        std::thread::sleep(Duration::from_millis(1000));
+        chrony.resume_client();
+        gathers(&plugin, 100);
+
+        eprintln!(
+            "{address}: fds {fds} -> {}, rss {rss} -> {} KiB",
+            plugin.fd_count(),
+            plugin.rss_kib()
+        );
+        assert_eq!(plugin.fd_count(), fds, "{address}: fds leaked");
+        let grown = plugin.rss_kib().saturating_sub(rss);
+        assert!(
+            grown <= 64,
+            "{address}: RSS grew by {grown} KiB from {rss} KiB"
+        );
+        plugin.signal("-TERM");
+        let status = plugin
+            .wait(Duration::from_secs(2))
+            .expect("exit on SIGTERM");
+        assert!(status.success(), "{status:?}");
+        let stderr = plugin.stderr();
+        assert!(
+            stderr.iter().all(|l| l.contains("no answer")),
+            "only the timeouts while frozen: {stderr:?}"
+        );
+    }
+    assert_eq!(
+        chrony.libchrony_leftovers(),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
