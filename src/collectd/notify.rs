@@ -228,7 +228,7 @@ mod tests {
     }
 
     fn timeout() -> Error {
-        Error::timeout(&"127.0.0.1:323".parse().unwrap(), Duration::from_secs(2))
+        Error::timeout(&"127.0.0.1:323".parse().unwrap(), Duration::from_secs(2), 0)
     }
 
     fn refused() -> Error {
