@@ -6,7 +6,7 @@
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
 use chrony_plugins::collectd::{Identity, Notifier, Renderer, Schedule, ValueSet};
-use chrony_plugins::{poll, Client, Target, TerminationSignals};
+use chrony_plugins::{poll, Client, ErrorKind, Target, TerminationSignals};
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -183,7 +183,12 @@ fn run(config: Config) -> ExitCode {
     let mut schedule = Schedule::new(Instant::now(), config.interval);
     let mut batch = String::with_capacity(4096);
     loop {
-        let outcome = client.tracking(config.timeout);
+        // SIGTERM cancels a read in progress, so a frozen chronyd never
+        // delays collectd's shutdown by a whole timeout.
+        let outcome = client.tracking_or_cancel(config.timeout, signals.fd());
+        if matches!(&outcome, Err(e) if e.kind() == ErrorKind::Cancelled) {
+            return ExitCode::SUCCESS;
+        }
         let now = SystemTime::now();
         batch.clear();
         let update = notifier.observe(outcome.as_ref(), client.address());

@@ -8,11 +8,11 @@
 //! `--once` gathers once and exits (for `inputs.exec`).
 
 use chrony_plugins::telegraf::{self, ExtraField, Format, Schedule, StatusLog};
-use chrony_plugins::{poll, Client, Target, TerminationSignals};
+use chrony_plugins::{poll, Client, ErrorKind, Target, TerminationSignals};
 use clap::{Parser, ValueEnum};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -120,6 +120,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Everything one gather needs, held for the process's life.
 struct Gatherer {
     client: Client,
+    /// The termination-signal fd that cancels a read in progress.
+    cancel: RawFd,
     timeout: Duration,
     format: Format,
     log: StatusLog,
@@ -133,7 +135,12 @@ impl Gatherer {
     /// Reads the report and writes one line (or one status line on stderr).
     /// `Ok(true)` when a metric was written; `Err` when stdout is gone.
     fn gather(&mut self) -> io::Result<bool> {
-        let result = self.client.tracking(self.timeout);
+        // SIGTERM cancels a read in progress (the session is closed the
+        // libchrony way); the loop then sees the signal and ends.
+        let result = self.client.tracking_or_cancel(self.timeout, self.cancel);
+        if matches!(&result, Err(e) if e.kind() == ErrorKind::Cancelled) {
+            return Ok(false);
+        }
         // The metric's timestamp: when the values were read.
         let now = SystemTime::now();
         let tracking = match result {
@@ -200,8 +207,19 @@ fn main() -> ExitCode {
         .collect();
     extras.sort();
     extras.dedup();
+    // Installed before the first gather, also with --once: a signal that
+    // arrives during a read cancels it and the session closes the libchrony
+    // way (no socket directory left behind) instead of the process dying.
+    let signals = match TerminationSignals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            status(Some(format!("E! cannot install signal handlers: {e}")));
+            return ExitCode::FAILURE;
+        }
+    };
     let mut gatherer = Gatherer {
         client: Client::new(args.target),
+        cancel: signals.fd(),
         timeout: args.timeout,
         format: Format {
             extras,
@@ -211,20 +229,12 @@ fn main() -> ExitCode {
         info: !args.once,
         line: String::with_capacity(512),
     };
-    // Installed before the first gather, also with --once: a signal that
-    // arrives during a read then lets the read end and the session close
-    // (no libchrony socket directory left behind) instead of killing it.
-    let signals = match TerminationSignals::install() {
-        Ok(s) => s,
-        Err(e) => {
-            status(Some(format!("E! cannot install signal handlers: {e}")));
-            return ExitCode::FAILURE;
-        }
-    };
 
     let stop = if args.once {
         match gatherer.gather() {
             Ok(true) => Stop::Done,
+            // Cancelled by SIGTERM/SIGINT: a normal end.
+            Ok(false) if signals.received() => Stop::Done,
             Ok(false) => return ExitCode::FAILURE,
             Err(e) => Stop::Failed(format!("cannot write to stdout: {e}")),
         }

@@ -74,6 +74,27 @@ impl Client {
     /// Reads the tracking report; the whole call, resends and reconnects
     /// included, ends within `timeout`.
     pub fn tracking(&mut self, timeout: Duration) -> Result<Tracking, Error> {
+        self.read_tracking(timeout, None)
+    }
+
+    /// Like [`Client::tracking`], but gives up at once, with
+    /// [`ErrorKind::Cancelled`], when `cancel` becomes readable: a
+    /// long-running plugin passes [`crate::TerminationSignals::fd`] so that
+    /// SIGTERM ends it promptly even in the middle of a read. The session
+    /// is closed the libchrony way, so nothing is left behind.
+    pub fn tracking_or_cancel(
+        &mut self,
+        timeout: Duration,
+        cancel: RawFd,
+    ) -> Result<Tracking, Error> {
+        self.read_tracking(timeout, Some(cancel))
+    }
+
+    fn read_tracking(
+        &mut self,
+        timeout: Duration,
+        cancel: Option<RawFd>,
+    ) -> Result<Tracking, Error> {
         if timeout.is_zero() {
             return Err(Error::new(
                 ErrorKind::InvalidDeadline,
@@ -97,7 +118,7 @@ impl Client {
         // dies with its socket. A send or receive failure on a reused
         // connection usually means chronyd restarted: reconnect at once.
         if let Some(mut conn) = self.connection.take() {
-            match read(&mut conn, start, deadline) {
+            match read(&mut conn, start, deadline, cancel) {
                 Ok(t) => {
                     self.connection = Some(conn);
                     return Ok(t);
@@ -110,14 +131,15 @@ impl Client {
         let mut failures = Vec::new();
         self.skipped.clear();
         for address in self.target.candidates() {
-            match open(address)
-                .and_then(|mut conn| read(&mut conn, start, deadline).map(|t| (conn, t)))
-            {
+            let attempt = open(address)
+                .and_then(|mut conn| read(&mut conn, start, deadline, cancel).map(|t| (conn, t)));
+            match attempt {
                 Ok((conn, t)) => {
                     self.connection = Some(conn);
                     self.skipped = failures;
                     return Ok(t);
                 }
+                Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
                 Err(e) => {
                     // A timeout used up the deadline: no time is left to try more.
                     let out_of_time = e.kind() == ErrorKind::Timeout || Instant::now() >= deadline;
@@ -239,7 +261,12 @@ fn refused_detail(address: &Address) -> String {
 
 /// Sends the request and waits for the reply until `deadline`, resending
 /// over UDP (and whenever chronyd's full queue refused the send).
-fn read(conn: &mut Connection, start: Instant, deadline: Instant) -> Result<Tracking, Error> {
+fn read(
+    conn: &mut Connection,
+    start: Instant,
+    deadline: Instant,
+    cancel: Option<RawFd>,
+) -> Result<Tracking, Error> {
     let address = conn.address.clone();
     let udp = address.is_udp();
     let mut sent = send(conn, true)?;
@@ -261,16 +288,27 @@ fn read(conn: &mut Connection, start: Instant, deadline: Instant) -> Result<Trac
         } else {
             deadline
         };
-        // Nothing to wait for while the request is unsent: just sleep.
-        let fds: &[RawFd] = if sent { &[conn.session.fd()] } else { &[] };
-        let ready = ffi::poll(fds, Some(until - now)).map_err(|e| {
+        // fds[0] is the session (-1 while the request is unsent: poll
+        // ignores negative fds, so this just sleeps), fds[1] the cancel fd.
+        let fds = [
+            if sent { conn.session.fd() } else { -1 },
+            cancel.unwrap_or(-1),
+        ];
+        let ready = ffi::poll(&fds, Some(until - now)).map_err(|e| {
             Error::new(
                 ErrorKind::Protocol,
                 Some(&address),
                 format!("poll failed: {e}"),
             )
         })?;
-        let ready = ready.first().copied().unwrap_or_default();
+        if ready[1].readable || ready[1].error {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                Some(&address),
+                "read cancelled (termination requested)",
+            ));
+        }
+        let ready = ready[0];
         if ready.error {
             if let Some(e) = ffi::socket_error(conn.session.fd()) {
                 return Err(io_failure(&address, &e));

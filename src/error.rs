@@ -36,8 +36,10 @@ pub enum ErrorKind {
     Protocol,
     /// The reply lacked a field, had it with the wrong type, or an impossible value.
     Data,
-    /// The deadline given was zero.
+    /// The deadline given was zero, or too large to represent.
     InvalidDeadline,
+    /// The caller cancelled the read ([`crate::Client::tracking_or_cancel`]).
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -56,7 +58,8 @@ impl ErrorKind {
             | ErrorKind::Disabled
             | ErrorKind::Protocol
             | ErrorKind::Data
-            | ErrorKind::InvalidDeadline => 5,
+            | ErrorKind::InvalidDeadline
+            | ErrorKind::Cancelled => 5,
         }
     }
 
@@ -75,6 +78,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Data => "data",
             ErrorKind::InvalidDeadline => "invalid-deadline",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }

@@ -279,6 +279,38 @@ fn sigterm_exits_at_once_with_long_interval() {
 }
 
 #[test]
+fn sigterm_during_a_read_cancels_it() {
+    // A read of a frozen chronyd would last the whole --timeout; SIGTERM
+    // cancels it, the session closes the libchrony way, exit 0 at once.
+    let chrony = Chrony::start();
+    let mut cmd = command();
+    cmd.args([
+        "-H",
+        &chrony.socket_address(),
+        "--interval",
+        "60s",
+        "--timeout",
+        "30s",
+    ]);
+    chrony.stop_client();
+    let mut plugin = Running::spawn(cmd);
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    plugin.signal("-TERM");
+    let status = plugin
+        .wait(Duration::from_secs(2))
+        .expect("exit within 2 s");
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
+    chrony.resume_client();
+    assert!(chrony.libchrony_leftovers().is_empty());
+}
+
+#[test]
 fn stopped_chronyd_fails_once_then_recovers() {
     let chrony = Chrony::start();
     let mut cmd = command();

@@ -385,3 +385,30 @@ fn tracking_binary_prints_the_report() {
     );
     assert!(text.contains("Leap status     : normal"), "{text}");
 }
+
+#[test]
+fn a_read_can_be_cancelled_and_leaves_nothing() {
+    use std::os::unix::io::AsRawFd;
+    let chrony = Chrony::start();
+    chrony.stop_client();
+    let (cancel_rx, cancel_tx) = std::os::unix::net::UnixDatagram::pair().unwrap();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        cancel_tx.send(b"x").unwrap();
+    });
+    for address in [chrony.socket_address(), chrony.udp_address()] {
+        let start = Instant::now();
+        let e = client(&address)
+            .tracking_or_cancel(Duration::from_secs(10), cancel_rx.as_raw_fd())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+    canceller.join().unwrap();
+    chrony.resume_client();
+    assert!(chrony.libchrony_leftovers().is_empty());
+}

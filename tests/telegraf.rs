@@ -516,13 +516,13 @@ fn sigterm_and_sigint_end_it_promptly() {
 }
 
 #[test]
-fn sigterm_during_a_read_ends_it_when_the_read_ends() {
-    // A read cannot be cut short without leaving libchrony's client socket
-    // directory behind: the signal ends the process once the read is over,
-    // within --timeout.
+fn sigterm_during_a_read_cancels_it() {
+    // A read of a frozen chronyd would last --timeout (10 s here); SIGTERM
+    // cancels it, the session is closed the libchrony way (no client-socket
+    // directory left) and the process exits 0 at once.
     let chrony = Chrony::start();
     let socket = chrony.socket_address();
-    let mut plugin = Plugin::start(&["-H", &socket, "--timeout", "1s"]);
+    let mut plugin = Plugin::start(&["-H", &socket, "--timeout", "10s"]);
     plugin.trigger();
     plugin.line(SHORT);
     chrony.stop_client();
@@ -531,7 +531,7 @@ fn sigterm_during_a_read_ends_it_when_the_read_ends() {
     plugin.signal("-TERM");
     let (code, took) = plugin.wait_exit(Duration::from_secs(2));
     assert_eq!(code, 0);
-    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert!(took < Duration::from_millis(500), "{took:?}");
     chrony.resume_client();
     assert!(chrony.libchrony_leftovers().is_empty());
 }
