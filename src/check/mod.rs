@@ -9,6 +9,7 @@
 //! - [`render`]: the complete stdout and the exit state, so that snapshots can
 //!   pin both for fixed inputs.
 
+pub mod cli;
 pub mod range;
 mod render;
 

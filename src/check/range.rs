@@ -168,9 +168,7 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let d = match plain_number(text) {
         Some(secs) if secs < 0.0 => return Err("must not be negative".into()),
-        Some(secs) => {
-            Duration::try_from_secs_f64(secs).map_err(|_| "is too long".to_string())?
-        }
+        Some(secs) => Duration::try_from_secs_f64(secs).map_err(|_| "is too long".to_string())?,
         None => humantime::parse_duration(text)
             .map_err(|e| format!("not a duration ({e}); give e.g. 10, 10s or 500ms"))?,
     };
@@ -310,7 +308,11 @@ mod tests {
 
     #[test]
     fn numbers_refuse_units() {
-        assert!(err("15m").contains("'15m' is not a number"), "{}", err("15m"));
+        assert!(
+            err("15m").contains("'15m' is not a number"),
+            "{}",
+            err("15m")
+        );
     }
 
     #[test]

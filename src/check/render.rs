@@ -182,7 +182,22 @@ pub fn render(
 
 fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
     let state = config.state_for_error(e.kind());
-    let mut text = format!("CHRONY {state} - {}\n", clean(&e.to_string()));
+    // With several addresses tried, the first line names the one that got
+    // furthest (the core ranks them); -v lists every attempt.
+    let line = match e.attempts().len() {
+        0 | 1 => e.to_string(),
+        n => {
+            let main = match e.address() {
+                Some(a) => format!("{a}: {}", e.detail()),
+                None => e.detail().to_string(),
+            };
+            format!(
+                "{main} (and {} more addresses failed; -v lists each)",
+                n - 1
+            )
+        }
+    };
+    let mut text = format!("CHRONY {state} - {}\n", clean(&line));
     if config.verbosity >= 1 {
         // One line per address tried, so the on-call person sees each cause.
         for attempt in e.attempts() {
@@ -285,10 +300,7 @@ fn render_tracking(
             .iter()
             .any(|c| c.metric == Metric::Offset && c.tripped.is_some());
         if !offset_tripped {
-            parts.push(format!(
-                "offset {} s",
-                short(t.current_correction, true)
-            ));
+            parts.push(format!("offset {} s", short(t.current_correction, true)));
         }
         parts.push(format!(
             "reference {}{} stratum {}",
@@ -394,7 +406,9 @@ fn metric_lines(text: &mut String, checked: &[Checked]) {
     for c in checked {
         let m = c.metric;
         let value = match c.value.and_then(number::decimal) {
-            Some(v) if m.signed() && c.value.is_some_and(|v| v > 0.0) => format!("+{v}{}", m.unit()),
+            Some(v) if m.signed() && c.value.is_some_and(|v| v > 0.0) => {
+                format!("+{v}{}", m.unit())
+            }
             Some(v) => format!("{v}{}", m.unit()),
             None => "unknown".to_string(),
         };
