@@ -12,6 +12,8 @@
 pub mod cli;
 pub mod range;
 mod render;
+#[cfg(test)]
+mod snapshots;
 
 pub use range::{Range, RangeError, Unit};
 pub use render::{render, Report, Resolution};

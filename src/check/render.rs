@@ -142,6 +142,15 @@ impl Metric {
         .filter(|l| !l.is_empty())
     }
 
+    /// The value for the summary line: the stratum as the integer it is,
+    /// the rest to three significant digits.
+    fn summary(self, v: f64) -> String {
+        match self {
+            Metric::Stratum => number::decimal(v).unwrap_or_else(|| "NaN".to_string()),
+            _ => short(v, self.signed()),
+        }
+    }
+
     /// Perfdata min/max: only the stratum has known bounds (0 to 16).
     fn bounds(self) -> (&'static str, &'static str) {
         match self {
@@ -261,7 +270,7 @@ fn render_tracking(
                     format!(
                         "{} {}{} {verb} {r}",
                         c.metric.label(),
-                        short(v, c.metric.signed()),
+                        c.metric.summary(v),
                         c.metric.unit()
                     ),
                 ));
