@@ -8,10 +8,9 @@ use chrony_plugins::check::{render, Resolution, State};
 use chrony_plugins::Client;
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 fn main() -> ExitCode {
-    let started = Instant::now();
     let config = match cli::parse_args(std::env::args_os().skip(1)) {
         Ok(Invocation::Run(config)) => *config,
         Ok(Invocation::Help) => return emit(&cli::help(), State::Ok),
@@ -25,12 +24,9 @@ fn main() -> ExitCode {
         }
     };
     let mut client = Client::new(config.target.clone());
-    // The timeout covers the whole run, start-up included.
-    let left = config
-        .timeout
-        .saturating_sub(started.elapsed())
-        .max(Duration::from_millis(1));
-    let result = client.tracking(left);
+    // The client ends within the timeout, resends and every candidate
+    // address included; what runs before this point takes microseconds.
+    let result = client.tracking(config.timeout);
     let now = SystemTime::now();
     let resolution = Resolution {
         address: client.address().cloned(),
