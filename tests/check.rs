@@ -159,7 +159,7 @@ fn offset_of_50ms_is_warning_with_tight_thresholds() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("\noffset +0.0"), "{out}");
     assert!(
-        out.contains(": WARNING, outside 0.01 (absolute value)\n"),
+        out.contains(": WARNING, absolute value outside 0.01\n"),
         "{out}"
     );
     assert_no_leftovers(&chrony);

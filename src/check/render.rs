@@ -421,16 +421,13 @@ fn metric_lines(text: &mut String, checked: &[Checked]) {
             Some(v) => format!("{v}{}", m.unit()),
             None => "unknown".to_string(),
         };
-        let subject = if m.absolute() {
-            " (absolute value)"
-        } else {
-            ""
-        };
+        let absolute = m.absolute();
         let detail = match (c.state, c.tripped, c.limits) {
             (None, _, _) => "not checked (not synchronized)".to_string(),
             (Some(s), Some(r), _) => {
                 let verb = if r.is_inside() { "inside" } else { "outside" };
-                format!("{s}, {verb} {r}{subject}")
+                let what = if absolute { "absolute value " } else { "" };
+                format!("{s}, {what}{verb} {r}")
             }
             (Some(s), None, Some(l)) => {
                 let mut d = format!("{s}");
@@ -439,7 +436,12 @@ fn metric_lines(text: &mut String, checked: &[Checked]) {
                     .iter()
                     .filter_map(|(name, r)| r.as_ref().map(|r| format!("{name} {r}")))
                     .collect();
-                let _ = write!(d, " ({}{subject})", given.join(", "));
+                let what = if absolute {
+                    ", applied to the absolute value"
+                } else {
+                    ""
+                };
+                let _ = write!(d, " ({}{what})", given.join(", "));
                 d
             }
             (Some(s), None, None) => format!("{s}"),
