@@ -5,7 +5,7 @@ use super::{Config, Limits, Range, State};
 use crate::address::Address;
 use crate::error::Error;
 use crate::number;
-use crate::tracking::Tracking;
+use crate::tracking::{Timestamp, Tracking};
 use std::fmt::Write;
 use std::time::SystemTime;
 
@@ -123,7 +123,7 @@ impl Metric {
             Metric::RootDistance => t.root_distance(),
             Metric::Stratum => f64::from(t.stratum),
             Metric::UpdateInterval => t.update_interval,
-            Metric::RefAge => return t.reference_age(now),
+            Metric::RefAge => return reference_age(t, now),
         })
     }
 
@@ -158,6 +158,21 @@ impl Metric {
             _ => ("", ""),
         }
     }
+}
+
+/// Seconds from the last clock update to `now`, like
+/// [`Tracking::reference_age`] but from the difference in whole nanoseconds
+/// with a single rounding, so that perfdata shows `0.457490295`, not the
+/// `0.45749029500000005` that adding rounded seconds and fractions gives.
+fn reference_age(t: &Tracking, now: SystemTime) -> Option<f64> {
+    if t.reference_time.is_zero() {
+        return None;
+    }
+    let now = Timestamp::from_system_time(now);
+    let then = t.reference_time;
+    let nanos = (i128::from(now.secs) - i128::from(then.secs)) * 1_000_000_000
+        + (i128::from(now.nanos) - i128::from(then.nanos));
+    Some(nanos as f64 / 1e9)
 }
 
 /// One metric's value and verdict.
@@ -562,6 +577,35 @@ mod tests {
         for v in [1e-12, 3.3e-9, 7e15, -2.5e-7] {
             assert!(!short(v, true).contains('e'), "{v}");
         }
+    }
+
+    #[test]
+    fn reference_age_rounds_once() {
+        use crate::tracking::LeapStatus;
+        use std::time::{Duration, UNIX_EPOCH};
+        let t = Tracking {
+            reference_id: 0,
+            address: None,
+            stratum: 4,
+            leap_status: LeapStatus::Normal,
+            reference_time: Timestamp::new(1_795_677_000, 700_000_000),
+            current_correction: 0.0,
+            last_offset: 0.0,
+            rms_offset: 0.0,
+            frequency: 0.0,
+            residual_frequency: 0.0,
+            skew: 0.0,
+            root_delay: 0.0,
+            root_dispersion: 0.0,
+            update_interval: 0.0,
+        };
+        let now = UNIX_EPOCH + Duration::new(1_795_677_001, 157_490_295);
+        let age = reference_age(&t, now).unwrap();
+        assert_eq!(number::decimal(age).unwrap(), "0.457490295");
+        // What rounding twice gives, for the record.
+        assert_ne!(t.reference_age(now), Some(age));
+        let earlier = UNIX_EPOCH + Duration::new(1_795_676_999, 0);
+        assert_eq!(reference_age(&t, earlier), Some(-1.7));
     }
 
     #[test]
