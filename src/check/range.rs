@@ -125,6 +125,9 @@ fn endpoint(text: &str, unit: Unit) -> Result<f64, RangeError> {
         return Ok(v);
     }
     if unit == Unit::Seconds {
+        if let Some(v) = decimal_with_unit(text) {
+            return Ok(v);
+        }
         let (sign, magnitude) = match text.strip_prefix('-') {
             Some(rest) => (-1.0, rest),
             None => (1.0, text.strip_prefix('+').unwrap_or(text)),
@@ -154,6 +157,25 @@ fn plain_number(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// A plain decimal number with one unit, in seconds: `0.5s`, `1.5h`,
+/// `-10ms`. humantime takes compound durations (`1h 30m`) but no decimals.
+fn decimal_with_unit(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return None,
+    };
+    let v = plain_number(number)? * scale;
+    v.is_finite().then_some(v)
+}
+
 /// An endpoint as text: `~` for minus infinity, else plain decimal.
 fn show(v: f64) -> String {
     if v == f64::NEG_INFINITY {
@@ -169,8 +191,14 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     let d = match plain_number(text) {
         Some(secs) if secs < 0.0 => return Err("must not be negative".into()),
         Some(secs) => Duration::try_from_secs_f64(secs).map_err(|_| "is too long".to_string())?,
-        None => humantime::parse_duration(text)
-            .map_err(|e| format!("not a duration ({e}); give e.g. 10, 10s or 500ms"))?,
+        None => match decimal_with_unit(text) {
+            Some(secs) if secs < 0.0 => return Err("must not be negative".into()),
+            Some(secs) => {
+                Duration::try_from_secs_f64(secs).map_err(|_| "is too long".to_string())?
+            }
+            None => humantime::parse_duration(text)
+                .map_err(|e| format!("not a duration ({e}); give e.g. 10, 10s or 500ms"))?,
+        },
     };
     if d.is_zero() {
         return Err("must be longer than zero".into());
@@ -302,6 +330,8 @@ mod tests {
         assert_eq!(secs("@1h 30m:2h").to_string(), "@5400:7200");
         assert_eq!(secs("-10ms:10ms").to_string(), "-0.01:0.01");
         assert_eq!(secs("0.1").to_string(), "0.1");
+        assert_eq!(secs("0.5s:1.5h").to_string(), "0.5:5400");
+        assert_eq!(secs("~:-2.5ms").to_string(), "~:-0.0025");
         assert!(secs("15m").alerts(900.5));
         assert!(!secs("15m").alerts(900.0));
     }
@@ -347,6 +377,8 @@ mod tests {
         assert_eq!(parse_timeout("2.5").unwrap(), Duration::from_millis(2500));
         assert_eq!(parse_timeout("10s").unwrap(), Duration::from_secs(10));
         assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_timeout("2.5s").unwrap(), Duration::from_millis(2500));
+        assert_eq!(parse_timeout("1m 30s").unwrap(), Duration::from_secs(90));
     }
 
     #[test]
@@ -354,6 +386,8 @@ mod tests {
         assert_eq!(parse_timeout("0").unwrap_err(), "must be longer than zero");
         assert_eq!(parse_timeout("0s").unwrap_err(), "must be longer than zero");
         assert!(parse_timeout("-1").is_err());
+        assert!(parse_timeout("-1s").is_err());
+        assert!(parse_timeout("5 parsecs").is_err());
         assert!(parse_timeout("soon").is_err());
         assert!(parse_timeout("1e3").is_err());
     }
