@@ -314,9 +314,12 @@ fn render_tracking(
         .fold(State::Ok, |worst, (s, _)| worst.worst(*s));
     findings.sort_by_key(|(s, _)| std::cmp::Reverse(s.severity()));
 
+    // OK findings need no mention (a local reference or a pending leap
+    // second shows further on), except that chronyd is not synchronised:
+    // with that mapped to OK it is still the one thing to say.
     let mut parts: Vec<String> = findings
         .iter()
-        .filter(|(s, _)| *s != State::Ok)
+        .filter(|(s, _)| *s != State::Ok || !synchronised)
         .map(|(s, what)| format!("{what} ({s})"))
         .collect();
     if synchronised {

@@ -265,6 +265,17 @@ fn unsynchronised_mapped_to_warning() {
     snap("warning_unsynchronised_mapped", &r);
 }
 
+#[test]
+fn unsynchronised_mapped_to_ok_still_says_so() {
+    let c = Config {
+        on_unsynchronised: State::Ok,
+        ..Config::default()
+    };
+    let r = ok(unsynchronised(), &c);
+    assert_eq!(r.state, State::Ok);
+    snap("ok_unsynchronised_mapped", &r);
+}
+
 fn local() -> Tracking {
     Tracking {
         reference_id: LOCAL_REFERENCE_ID,
