@@ -221,17 +221,22 @@ fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
             )
         }
     };
-    let mut text = format!("CHRONY {state} - {}\n", clean(&line));
+    let mut text = String::new();
     if config.verbosity >= 1 {
         // One line per address tried, so the on-call person sees each cause.
         for attempt in e.attempts() {
-            let _ = writeln!(text, "tried {}", clean(&attempt.to_string()));
+            let _ = writeln!(text, "tried {attempt}");
         }
         let _ = writeln!(text, "failure: {} ({})", e.kind(), state);
     }
     if config.verbosity >= 2 {
         resolution_lines(&mut text, resolution, config);
     }
+    let text = format!(
+        "CHRONY {state} - {}\n{}",
+        clean(&line),
+        text.replace('|', "/")
+    );
     Report { state, text }
 }
 
@@ -348,11 +353,7 @@ fn render_tracking(
         parts.push(format!("leap status {}{note}", t.leap_status));
     }
 
-    let mut text = format!(
-        "CHRONY {state} - {} | {}\n",
-        clean(&parts.join(", ")),
-        perfdata(&checked)
-    );
+    let mut text = String::with_capacity(1024);
     if config.verbosity >= 1 {
         metric_lines(&mut text, &checked);
         let reference_state = if !synchronised {
@@ -385,6 +386,14 @@ fn render_tracking(
     if config.verbosity >= 3 {
         raw_lines(&mut text, t);
     }
+    // Long output first built apart, so that no `|` in it (a refclock id
+    // may hold one) can start perfdata early.
+    let text = format!(
+        "CHRONY {state} - {} | {}\n{}",
+        clean(&parts.join(", ")),
+        perfdata(&checked),
+        text.replace('|', "/")
+    );
     Report { state, text }
 }
 
@@ -483,7 +492,7 @@ fn resolution_lines(text: &mut String, resolution: &Resolution, config: &Config)
         candidates.join(", ")
     );
     for e in &resolution.skipped {
-        let _ = writeln!(text, "skipped {}", clean(&e.to_string()));
+        let _ = writeln!(text, "skipped {e}");
     }
     match &resolution.address {
         Some(a) => {

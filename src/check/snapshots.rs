@@ -595,6 +595,42 @@ fn verbose_2_auto_nothing_answers() {
 }
 
 #[test]
+fn a_pipe_in_a_refclock_id_never_starts_perfdata() {
+    let t = Tracking {
+        reference_id: u32::from_be_bytes(*b"G|S\0"),
+        address: None,
+        stratum: 1,
+        ..synchronised()
+    };
+    for verbosity in 0..=3 {
+        let c = Config {
+            verbosity,
+            ..Config::default()
+        };
+        let r = ok(t.clone(), &c);
+        assert_eq!(r.text.matches('|').count(), 1, "{}", r.text);
+        assert!(
+            r.text.contains("reference G/S (refclock) stratum 1"),
+            "{}",
+            r.text
+        );
+    }
+    let e = Error::new(
+        ErrorKind::NoSocket,
+        Some(&"/tmp/a|b.sock".parse().unwrap()),
+        "no such socket",
+    );
+    for verbosity in 0..=3 {
+        let c = Config {
+            verbosity,
+            ..Config::default()
+        };
+        let r = failed(e.clone(), &c);
+        assert!(!r.text.contains('|'), "{}", r.text);
+    }
+}
+
+#[test]
 fn no_output_ever_has_an_exponent_or_a_stray_pipe() {
     let mut t = synchronised();
     t.last_offset = 1e-12;
