@@ -68,7 +68,7 @@ Options:
                                  socket path, IP[:port], [IPv6]:port, or a comma-
                                  separated list tried in order [default: auto]
                                  (also --hostname)
-  -t, --timeout DURATION         the whole run ends within this: 10, 10s, 500ms
+  -t, --timeout DURATION         the whole run ends within this: 10, 2.5s, 500ms
                                  [default: 10s]
   -w, --warning RANGE            WARNING when |offset| (chronyc's \"System time\",
                                  seconds) is outside RANGE [default: {ow}]
@@ -105,7 +105,7 @@ Options:
 RANGE: N (alert outside 0..N), N: (below N), ~:N (above N), N:M (outside
 N..M), @N:M (inside N..M); endpoints inclusive, critical checked before
 warning; `~:` never alerts. Ranges in seconds also take units on each
-endpoint: 500ms, 15m, 1h:. STATE: ok, warning, critical or unknown.
+endpoint: 500ms, 0.5s, 15m, 1h:. STATE: ok, warning, critical or unknown.
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 ",
         version = env!("CARGO_PKG_VERSION"),
