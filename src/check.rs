@@ -1,1 +1,0 @@
-//! The Nagios/Icinga check's output (scaffolding, replaced by its issue's work).

@@ -1,0 +1,447 @@
+//! The shipped Icinga 2 files, in a real Icinga 2: `icinga2 daemon -C`
+//! accepts them, and a real daemon (own config, dirs and API listener in a
+//! temp dir) runs `check_chrony_tracking` through the `chrony_tracking`
+//! CheckCommand against harness chronyd; its REST API must report the
+//! expected exit status, output and perfdata.
+
+mod support;
+
+use serde_json::Value;
+use std::fs;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+use support::{Chrony, Options};
+
+const BIN: &str = env!("CARGO_BIN_EXE_check_chrony_tracking");
+const NODE: &str = "icinga-e2e";
+const API_USER: &str = "e2e";
+
+fn icinga_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("icinga")
+}
+
+const COMMAND_FILE: &str = "command-chrony-tracking.conf";
+const SERVICE_FILE: &str = "service-chrony-tracking.conf";
+
+/// A private temp dir for one Icinga instance, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("ick-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        for sub in ["data/certs", "log", "cache", "spool", "run", "lib"] {
+            fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        TempDir(dir)
+    }
+
+    /// `icinga2 daemon` with every path in this dir, running as root.
+    fn icinga2(&self, config: &Path) -> Command {
+        let d = |sub: &str| self.0.join(sub).display().to_string();
+        let mut cmd = Command::new("icinga2");
+        cmd.arg("daemon")
+            .arg("-c")
+            .arg(config)
+            .arg(format!("-DDataDir={}", d("data")))
+            .arg(format!("-DLogDir={}", d("log")))
+            .arg(format!("-DCacheDir={}", d("cache")))
+            .arg(format!("-DSpoolDir={}", d("spool")))
+            .arg(format!("-DInitRunDir={}", d("run")))
+            .arg(format!("-DStateDir={}", d("lib")))
+            .arg("-DRunAsUser=root")
+            .arg("-DRunAsGroup=root");
+        cmd
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `cmd` to completion within `limit` (killed and failed past it).
+fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (Debian package icinga2)"));
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{cmd:?} ran past {limit:?}:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn icinga_validates_the_shipped_files() {
+    let tmp = TempDir::new("validate");
+    // As deployed: the command in a global zone every agent syncs, the
+    // example service in the master zone, with one agent host the apply
+    // rule matches and one it does not.
+    let zones = tmp.0.join("zones.d");
+    for (zone, file) in [("global-templates", COMMAND_FILE), ("master", SERVICE_FILE)] {
+        fs::create_dir_all(zones.join(zone)).unwrap();
+        fs::copy(icinga_dir().join(file), zones.join(zone).join(file)).unwrap();
+    }
+    fs::write(
+        zones.join("master/hosts.conf"),
+        "object CheckCommand \"nothing\" { command = [ \"/bin/true\" ] }\n\
+         object Host \"agent1.example.org\" {\n\
+           check_command = \"nothing\"\n\
+           vars.os = \"Linux\"\n\
+           vars.agent_endpoint = name\n\
+         }\n\
+         object Host \"printer\" { check_command = \"nothing\" }\n",
+    )
+    .unwrap();
+    let config = tmp.0.join("main.conf");
+    fs::write(
+        &config,
+        format!(
+            "const PluginDir = \"/usr/lib/nagios/plugins\"\n\
+             const NodeName = \"{NODE}\"\n\
+             object Endpoint NodeName {{}}\n\
+             object Zone \"master\" {{ endpoints = [ NodeName ] }}\n\
+             object Zone \"global-templates\" {{ global = true }}\n\
+             object Endpoint \"agent1.example.org\" {{}}\n\
+             object Zone \"agent1.example.org\" {{ endpoints = [ \"agent1.example.org\" ]; parent = \"master\" }}\n\
+             include_zones \"chrony\", \"{}\"\n",
+            zones.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = tmp.icinga2(&config);
+    cmd.arg("-C");
+    let out = run_bounded(cmd, Duration::from_secs(60));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "icinga2 -C refused the files:\n{text}"
+    );
+    assert!(
+        text.contains("Instantiated 1 Service."),
+        "the example apply rule should make exactly one service:\n{text}"
+    );
+    assert!(
+        text.contains("Instantiated 2 CheckCommands."),
+        "the chrony_tracking command is missing:\n{text}"
+    );
+    assert!(!text.contains("warning/"), "warnings:\n{text}");
+}
+
+/// A running `icinga2 daemon` with its REST API on a free loopback port.
+struct Icinga {
+    tmp: TempDir,
+    port: u16,
+    password: String,
+    child: Option<Child>,
+}
+
+impl Icinga {
+    fn start(services: &str) -> Icinga {
+        let tmp = TempDir::new("daemon");
+        make_certificates(&tmp.0);
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let password = format!("pw-{}-{port}", std::process::id());
+        let plugin_dir = Path::new(BIN).parent().unwrap();
+        let config = tmp.0.join("main.conf");
+        fs::write(
+            &config,
+            format!(
+                "const PluginDir = \"{}\"\n\
+                 const NodeName = \"{NODE}\"\n\
+                 include \"{}\"\n\
+                 object Endpoint NodeName {{}}\n\
+                 object Zone \"master\" {{ endpoints = [ NodeName ] }}\n\
+                 object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {port} }}\n\
+                 object ApiUser \"{API_USER}\" {{ password = \"{password}\"; permissions = [ \"*\" ] }}\n\
+                 object CheckerComponent \"checker\" {{}}\n\
+                 object CheckCommand \"nothing\" {{ command = [ \"/bin/true\" ] }}\n\
+                 object Host \"chrony-host\" {{ check_command = \"nothing\"; enable_active_checks = false }}\n\
+                 {services}",
+                plugin_dir.display(),
+                icinga_dir().join(COMMAND_FILE).display()
+            ),
+        )
+        .unwrap();
+        let log = fs::File::create(tmp.0.join("daemon.out")).unwrap();
+        let child = tmp
+            .icinga2(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            // Its own process group, so that everything it forks can be ended.
+            .process_group(0)
+            .spawn()
+            .expect("start icinga2 (Debian package icinga2)");
+        Icinga {
+            tmp,
+            port,
+            password,
+            child: Some(child),
+        }
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(self.tmp.0.join("daemon.out")).unwrap_or_default()
+    }
+
+    fn curl(&self, method: &str, path: &str) -> Option<Value> {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-k", "-s", "--max-time", "5", "-X", method])
+            .args(["-H", "Accept: application/json"])
+            .arg("-u")
+            .arg(format!("{API_USER}:{}", self.password))
+            .arg(format!("https://127.0.0.1:{}{path}", self.port));
+        let out = run_bounded(cmd, Duration::from_secs(10));
+        serde_json::from_slice(&out.stdout).ok()
+    }
+
+    /// The last check result of `service`, once there is one.
+    fn result(&self, service: &str) -> Option<Value> {
+        let v = self.curl(
+            "GET",
+            &format!("/v1/objects/services/chrony-host!{service}?attrs=last_check_result"),
+        )?;
+        let r = v["results"][0]["attrs"]["last_check_result"].clone();
+        (!r.is_null()).then_some(r)
+    }
+
+    fn reschedule(&self, service: &str) {
+        let _ = self.curl(
+            "POST",
+            &format!("/v1/actions/reschedule-check?service=chrony-host!{service}&force=true"),
+        );
+    }
+
+    /// Waits (at most `limit`) for a result of `service` with `exit_status`.
+    fn wait_for(&self, service: &str, exit_status: i64, limit: Duration) -> Value {
+        let start = Instant::now();
+        let mut last = Value::Null;
+        while start.elapsed() < limit {
+            if let Some(r) = self.result(service) {
+                if r["exit_status"].as_i64() == Some(exit_status) {
+                    return r;
+                }
+                last = r;
+            }
+            sleep(Duration::from_millis(250));
+        }
+        panic!(
+            "service {service}: no result with exit status {exit_status} within {limit:?}; last: {last}\n--- icinga2 log\n{}",
+            self.log()
+        );
+    }
+}
+
+impl Drop for Icinga {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                sleep(Duration::from_millis(50));
+            }
+            // Whatever is left of the group (workers, the process spawner).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A throw-away CA and a certificate for [`NODE`], where the ApiListener
+/// looks for them (DataDir/certs).
+fn make_certificates(dir: &Path) {
+    let certs = dir.join("data/certs");
+    let openssl = |args: &[&str]| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(args).current_dir(&certs);
+        let out = run_bounded(cmd, Duration::from_secs(30));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let node_key = format!("{NODE}.key");
+    let node_crt = format!("{NODE}.crt");
+    let subject = format!("/CN={NODE}");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=e2e CA",
+        "-days",
+        "2",
+    ]);
+    openssl(&[
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &node_key, "-out", "node.csr", "-subj",
+        &subject,
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "node.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        &node_crt,
+        "-days",
+        "2",
+    ]);
+}
+
+fn service(name: &str, address: &str, extra: &str) -> String {
+    format!(
+        "object Service \"{name}\" {{\n\
+           host_name = \"chrony-host\"\n\
+           check_command = \"chrony_tracking\"\n\
+           check_interval = 2s\n\
+           retry_interval = 2s\n\
+           vars.chrony_tracking_address = \"{address}\"\n\
+           vars.chrony_tracking_warning = \"0.01\"\n\
+           vars.chrony_tracking_critical = \"0.1\"\n\
+           {extra}\n\
+         }}\n"
+    )
+}
+
+fn perfdata(r: &Value) -> Vec<String> {
+    r["performance_data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no perfdata in {r}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn icinga_runs_the_check_and_reports_state_output_and_perfdata() {
+    let synced = Chrony::start();
+    let offset = Chrony::with(Options {
+        offset: Some(0.05),
+        ..Options::default()
+    });
+    let services = service(
+        "synchronised",
+        &synced.udp_address(),
+        "vars.chrony_tracking_timeout = \"2\"",
+    ) + &service(
+        "offset",
+        &offset.udp_address(),
+        "vars.chrony_tracking_verbose = true",
+    );
+    let icinga = Icinga::start(&services);
+    let limit = Duration::from_secs(60);
+
+    // Synchronised: OK, with every perfdata label.
+    let r = icinga.wait_for("synchronised", 0, limit);
+    assert_eq!(r["state"].as_f64(), Some(0.0), "{r}");
+    let output = r["output"].as_str().unwrap();
+    assert!(output.starts_with("CHRONY OK - offset "), "{output}");
+    assert!(
+        output.contains("reference 127.0.0.1 stratum 4, leap status normal"),
+        "{output}"
+    );
+    let perf = perfdata(&r);
+    let labels: Vec<&str> = perf.iter().map(|p| p.split('=').next().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "offset",
+            "last_offset",
+            "rms_offset",
+            "frequency",
+            "residual_frequency",
+            "skew",
+            "root_delay",
+            "root_dispersion",
+            "root_distance",
+            "stratum",
+            "update_interval",
+            "ref_age"
+        ]
+    );
+    assert!(perf[0].ends_with("s;0.01;0.1"), "{perf:?}");
+    assert_eq!(perf[9], "stratum=4;;;0;16");
+    assert!(perf[11].ends_with("s;3600;14400"), "{perf:?}");
+
+    // +50 ms with -w 0.01 -c 0.1: WARNING, long output per metric (-v).
+    let r = icinga.wait_for("offset", 1, limit);
+    assert_eq!(r["state"].as_f64(), Some(1.0), "{r}");
+    let output = r["output"].as_str().unwrap();
+    assert!(
+        output.starts_with("CHRONY WARNING - offset +0.0"),
+        "{output}"
+    );
+    assert!(output.contains(" s outside 0.01 (WARNING)"), "{output}");
+    assert!(
+        output.contains("\noffset +0.0"),
+        "long output missing: {output}"
+    );
+    let perf = perfdata(&r);
+    assert!(
+        perf[0].starts_with("offset=0.0") && perf[0].ends_with("s;0.01;0.1"),
+        "{perf:?}"
+    );
+
+    // chronyd stopped: CRITICAL after the 2 s timeout, naming the address.
+    synced.stop_client();
+    icinga.reschedule("synchronised");
+    let r = icinga.wait_for("synchronised", 2, limit);
+    synced.resume_client();
+    assert_eq!(r["state"].as_f64(), Some(2.0), "{r}");
+    assert_eq!(
+        r["output"].as_str().unwrap(),
+        format!(
+            "CHRONY CRITICAL - {}: no answer within 2s (chronyd stopped, overloaded, or packets dropped)",
+            synced.udp_address()
+        )
+    );
+    assert!(
+        r["performance_data"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{r}"
+    );
+}
