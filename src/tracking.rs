@@ -119,9 +119,11 @@ impl Timestamp {
     /// Seconds from `self` to `later` (negative when `later` is earlier),
     /// computed on the integer parts so no precision is lost for close times.
     pub fn seconds_until(self, later: Timestamp) -> f64 {
-        let secs = later.secs - self.secs;
-        let nanos = i64::from(later.nanos) - i64::from(self.nanos);
-        secs as f64 + nanos as f64 / 1e9
+        // One rounding only: the difference in whole nanoseconds is exact
+        // in an f64 below 2^53 ns (104 days), then divided once.
+        let nanos = (i128::from(later.secs) - i128::from(self.secs)) * 1_000_000_000
+            + (i128::from(later.nanos) - i128::from(self.nanos));
+        nanos as f64 / 1e9
     }
 }
 
@@ -334,6 +336,16 @@ mod tests {
         assert_eq!(t.reference_age(now), Some(10.0));
         let before = UNIX_EPOCH + Duration::new(1_795_675_340, 424_973_746);
         assert_eq!(t.reference_age(before), Some(-0.5));
+    }
+
+    #[test]
+    fn age_is_rounded_once() {
+        // 0.457490295 s: adding 0 s and 457490295 ns / 1e9 separately
+        // would be fine, but 12 s + 0.457490295 rounds twice.
+        let t = Timestamp::new(1_795_675_340, 100_000_000);
+        let later = Timestamp::new(1_795_675_352, 557_490_295);
+        assert_eq!(t.seconds_until(later), 12.457490295);
+        assert_eq!(t.seconds_until(later).to_string(), "12.457490295");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::{Config, Limits, Range, State};
 use crate::address::Address;
 use crate::error::Error;
 use crate::number;
-use crate::tracking::{Timestamp, Tracking};
+use crate::tracking::Tracking;
 use std::fmt::Write;
 use std::time::SystemTime;
 
@@ -123,7 +123,7 @@ impl Metric {
             Metric::RootDistance => t.root_distance(),
             Metric::Stratum => f64::from(t.stratum),
             Metric::UpdateInterval => t.update_interval,
-            Metric::RefAge => return reference_age(t, now),
+            Metric::RefAge => return t.reference_age(now),
         })
     }
 
@@ -158,21 +158,6 @@ impl Metric {
             _ => ("", ""),
         }
     }
-}
-
-/// Seconds from the last clock update to `now`, like
-/// [`Tracking::reference_age`] but from the difference in whole nanoseconds
-/// with a single rounding, so that perfdata shows `0.457490295`, not the
-/// `0.45749029500000005` that adding rounded seconds and fractions gives.
-fn reference_age(t: &Tracking, now: SystemTime) -> Option<f64> {
-    if t.reference_time.is_zero() {
-        return None;
-    }
-    let now = Timestamp::from_system_time(now);
-    let then = t.reference_time;
-    let nanos = (i128::from(now.secs) - i128::from(then.secs)) * 1_000_000_000
-        + (i128::from(now.nanos) - i128::from(then.nanos));
-    Some(nanos as f64 / 1e9)
 }
 
 /// One metric's value and verdict.
@@ -600,7 +585,7 @@ mod tests {
             address: None,
             stratum: 4,
             leap_status: LeapStatus::Normal,
-            reference_time: Timestamp::new(1_795_677_000, 700_000_000),
+            reference_time: crate::tracking::Timestamp::new(1_795_677_000, 700_000_000),
             current_correction: 0.0,
             last_offset: 0.0,
             rms_offset: 0.0,
@@ -612,12 +597,10 @@ mod tests {
             update_interval: 0.0,
         };
         let now = UNIX_EPOCH + Duration::new(1_795_677_001, 157_490_295);
-        let age = reference_age(&t, now).unwrap();
+        let age = t.reference_age(now).unwrap();
         assert_eq!(number::decimal(age).unwrap(), "0.457490295");
-        // What rounding twice gives, for the record.
-        assert_ne!(t.reference_age(now), Some(age));
         let earlier = UNIX_EPOCH + Duration::new(1_795_676_999, 0);
-        assert_eq!(reference_age(&t, earlier), Some(-1.7));
+        assert_eq!(t.reference_age(earlier), Some(-1.7));
     }
 
     #[test]

@@ -439,7 +439,7 @@ fn critical_connection_refused() {
 
 #[test]
 fn critical_timeout() {
-    let e = Error::timeout(&udp(), Duration::from_secs(2));
+    let e = Error::timeout(&udp(), Duration::from_secs(2), 0);
     let r = failed(e, &Config::default());
     assert_eq!(r.state, State::Critical);
     snap("critical_timeout", &r);
@@ -451,7 +451,7 @@ fn timeout_mapped_to_unknown() {
         on_unreachable: State::Unknown,
         ..Config::default()
     };
-    let r = failed(Error::timeout(&udp(), Duration::from_secs(10)), &c);
+    let r = failed(Error::timeout(&udp(), Duration::from_secs(10), 0), &c);
     assert_eq!(r.state, State::Unknown);
     snap("unknown_timeout_mapped", &r);
 }
