@@ -216,14 +216,23 @@ impl Tracking {
 
     /// Seconds since the last clock update at `now`; `None` when chronyd has
     /// never updated the clock (reference time is the epoch).
+    ///
+    /// The reference time is on chronyd's time scale (its estimate of true
+    /// time), so `now`, read from the system clock, is first corrected by
+    /// [`Tracking::current_correction`]: otherwise a clock 0.5 s slow would
+    /// show its last update 0.5 s in the future.
     pub fn reference_age(&self, now: SystemTime) -> Option<f64> {
         if self.reference_time.is_zero() {
             return None;
         }
-        Some(
-            self.reference_time
-                .seconds_until(Timestamp::from_system_time(now)),
-        )
+        let age = self
+            .reference_time
+            .seconds_until(Timestamp::from_system_time(now));
+        Some(if self.current_correction == 0.0 {
+            age
+        } else {
+            age + self.current_correction
+        })
     }
 }
 
@@ -331,11 +340,22 @@ mod tests {
 
     #[test]
     fn age_from_reference_time() {
-        let t = sample();
+        let mut t = sample();
+        t.current_correction = 0.0;
         let now = UNIX_EPOCH + Duration::new(1_795_675_350, 924_973_746);
         assert_eq!(t.reference_age(now), Some(10.0));
         let before = UNIX_EPOCH + Duration::new(1_795_675_340, 424_973_746);
         assert_eq!(t.reference_age(before), Some(-0.5));
+    }
+
+    #[test]
+    fn age_is_on_chronyds_time_scale() {
+        // The system clock is 0.5 s slow (correction +0.5): chronyd's "now"
+        // is 0.5 s later than the system's, and so is the age.
+        let mut t = sample();
+        t.current_correction = 0.5;
+        let now = UNIX_EPOCH + Duration::new(1_795_675_340, 824_973_746);
+        assert_eq!(t.reference_age(now), Some(0.4));
     }
 
     #[test]

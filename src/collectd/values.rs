@@ -9,7 +9,7 @@
 
 use super::ident::Identity;
 use crate::number;
-use crate::tracking::{Timestamp, Tracking};
+use crate::tracking::Tracking;
 use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -145,31 +145,13 @@ impl Metric {
             Metric::ResidualFrequency => float(t.residual_frequency),
             Metric::LeapStatus => t.leap_status.code().to_string(),
             Metric::Synchronised => u8::from(t.is_synchronised()).to_string(),
-            Metric::ReferenceAge => reference_age(t, now).unwrap_or_else(|| "U".into()),
+            Metric::ReferenceAge => t
+                .reference_age(now)
+                .and_then(crate::number::decimal)
+                .unwrap_or_else(|| "U".into()),
             Metric::RootDistance => float(t.root_distance()),
         }
     }
-}
-
-/// Seconds from the reference time to `now`, exact to the nanosecond
-/// (`10.5`, not the `10.499999999` a float subtraction may give); `None`
-/// before the first clock update.
-fn reference_age(t: &Tracking, now: SystemTime) -> Option<String> {
-    if t.reference_time.is_zero() {
-        return None;
-    }
-    let now = Timestamp::from_system_time(now);
-    let nanos = (i128::from(now.secs) - i128::from(t.reference_time.secs)) * 1_000_000_000
-        + (i128::from(now.nanos) - i128::from(t.reference_time.nanos));
-    let sign = if nanos < 0 { "-" } else { "" };
-    let (whole, frac) = (nanos.abs() / 1_000_000_000, nanos.abs() % 1_000_000_000);
-    let mut text = format!("{sign}{whole}");
-    if frac != 0 {
-        let digits = format!("{frac:09}");
-        text.push('.');
-        text.push_str(digits.trim_end_matches('0'));
-    }
-    Some(text)
 }
 
 /// A time as collectd reads it: epoch seconds with microseconds
