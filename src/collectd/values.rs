@@ -201,7 +201,7 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracking::LeapStatus;
+    use crate::tracking::{LeapStatus, Timestamp};
 
     fn sample() -> Tracking {
         Tracking {
@@ -265,16 +265,24 @@ mod tests {
 
     #[test]
     fn reference_age_from_now() {
-        let t = sample();
+        let mut t = sample();
+        t.current_correction = 0.0;
         assert_eq!(
             Metric::ReferenceAge.value(&t, at(1_795_675_350, 924_973_746)),
             "10"
+        );
+        // On chronyd's time scale: a clock 0.05 s slow adds 0.05 s.
+        t.current_correction = 0.05;
+        assert_eq!(
+            Metric::ReferenceAge.value(&t, at(1_795_675_350, 924_973_746)),
+            "10.05"
         );
     }
 
     #[test]
     fn reference_age_exact_to_the_nanosecond() {
-        let t = sample();
+        let mut t = sample();
+        t.current_correction = 0.0;
         assert_eq!(
             Metric::ReferenceAge.value(&t, at(1_795_675_341, 356_734_239)),
             "0.431760493"

@@ -217,7 +217,9 @@ mod tests {
             extras: vec![ExtraField::ReferenceAge, ExtraField::ReferenceTime],
             ..Format::default()
         };
-        let line = render_to_string(&sample(), &format, None);
+        let mut t = sample();
+        t.current_correction = 0.0;
+        let line = render_to_string(&t, &format, None);
         assert!(line.contains(",reference_age=10,"), "{line}");
         assert!(
             line.contains(",reference_time=1795675340924973746i,"),
