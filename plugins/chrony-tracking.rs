@@ -23,24 +23,12 @@ struct Args {
     target: Target,
 
     /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = parse_timeout)]
+    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_duration)]
     timeout: Duration,
 
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
-}
-
-fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = match s.parse::<f64>() {
-        Ok(secs) => Duration::try_from_secs_f64(secs)
-            .map_err(|_| format!("'{s}' is not a duration from 1ms to 1 day"))?,
-        Err(_) => humantime::parse_duration(s).map_err(|e| e.to_string())?,
-    };
-    if d.is_zero() || d > Duration::from_secs(86_400) {
-        return Err(format!("'{s}' is not a duration from 1ms to 1 day"));
-    }
-    Ok(d)
 }
 
 fn main() -> ExitCode {

@@ -8,7 +8,7 @@
 //! `--once` gathers once and exits (for `inputs.exec`).
 
 use chrony_plugins::telegraf::{self, ExtraField, Format, Schedule, StatusLog};
-use chrony_plugins::{poll, Client, ErrorKind, Target, TerminationSignals};
+use chrony_plugins::{number, poll, Client, ErrorKind, Target, TerminationSignals};
 use clap::{Parser, ValueEnum};
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -39,12 +39,12 @@ struct Args {
 
     /// Give up a gather after this long (e.g. `3s`, `500ms`; a bare number
     /// is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = parse_duration)]
+    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_duration)]
     timeout: Duration,
 
     /// Gather on this absolute schedule instead of on stdin newlines (execd
     /// `signal = "none"`); the first gather is at start. Still ends on stdin EOF.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "once")]
+    #[arg(long, value_name = "DURATION", value_parser = number::parse_duration, conflicts_with = "once")]
     interval: Option<Duration>,
 
     /// Gather once and exit (for `inputs.exec`): status 0 when a metric was
@@ -102,19 +102,6 @@ fn parse_target(s: &str) -> Result<Target, String> {
     let target: Target = s.parse().map_err(|e| format!("{e}"))?;
     telegraf::check_source_tags(&target).map_err(|e| format!("{e}"))?;
     Ok(target)
-}
-
-/// A positive duration: humantime (`3s`, `1m 30s`) or bare seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = match s.parse::<f64>() {
-        Ok(secs) if (0.0..1e12).contains(&secs) => Duration::from_secs_f64(secs),
-        Ok(_) => return Err("must be a positive duration".into()),
-        Err(_) => humantime::parse_duration(s).map_err(|e| e.to_string())?,
-    };
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
-    }
-    Ok(d)
 }
 
 /// Everything one gather needs, held for the process's life.

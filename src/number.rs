@@ -24,6 +24,23 @@ pub fn signed_decimal(value: f64) -> Option<String> {
     Some(if value > 0.0 { format!("+{s}") } else { s })
 }
 
+/// A positive duration from a command line: bare seconds (`10`, `0.5`) or
+/// humantime (`10s`, `500ms`, `1m 30s`). Zero, negative, NaN or a value too
+/// large for a `Duration` is an error saying so.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let d = match value.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => {
+            Duration::try_from_secs_f64(secs).map_err(|_| "is too long".to_string())?
+        }
+        Ok(_) => return Err("must be a positive duration".into()),
+        Err(_) => humantime::parse_duration(value.trim()).map_err(|e| e.to_string())?,
+    };
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}
+
 /// A duration as people write it: `10s`, `500ms`, `2m 30s`.
 pub fn duration(d: Duration) -> String {
     humantime::format_duration(d).to_string()
@@ -72,6 +89,21 @@ mod tests {
         assert_eq!(signed_decimal(0.0523).unwrap(), "+0.0523");
         assert_eq!(signed_decimal(-0.001).unwrap(), "-0.001");
         assert_eq!(signed_decimal(0.0).unwrap(), "0");
+    }
+
+    #[test]
+    fn duration_forms() {
+        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1ms").unwrap(), Duration::from_millis(1));
+        assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
+    }
+
+    #[test]
+    fn duration_invalid() {
+        for bad in ["0", "0s", "-5", "NaN", "inf", "1e30", "soon", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -39,21 +39,7 @@ pub fn parse_collectd_interval(value: &str) -> Result<Duration, SettingError> {
         .ok_or_else(bad)
 }
 
-/// A duration on the command line: humantime (`10s`, `500ms`, `1m 30s`) or a
-/// bare number of seconds (`10`, `0.5`); must be longer than zero.
-pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let d = match value.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 => {
-            Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())?
-        }
-        Ok(_) => return Err("must be a positive duration".into()),
-        Err(_) => humantime::parse_duration(value).map_err(|e| e.to_string())?,
-    };
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
-    }
-    Ok(d)
-}
+pub use crate::number::parse_duration;
 
 /// The system's host name, as `hostname` prints it: from
 /// `/proc/sys/kernel/hostname`, else `/etc/hostname`.
@@ -101,17 +87,6 @@ mod tests {
                 "{bad}: {e}"
             );
         }
-    }
-
-    #[test]
-    fn duration_forms() {
-        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("1ms").unwrap(), Duration::from_millis(1));
-        assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
-        assert!(parse_duration("0").is_err());
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("-5").is_err());
-        assert!(parse_duration("soon").is_err());
     }
 
     #[test]

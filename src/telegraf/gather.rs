@@ -2,49 +2,6 @@
 //! triggers, and the `E!`/`I!` status lines Telegraf reads from stderr.
 
 use crate::error::Error;
-use std::time::{Duration, Instant};
-
-/// An absolute schedule: gathers at `start`, `start + interval`,
-/// `start + 2 × interval`, ... so slow gathers never make the series drift.
-/// Slots that passed during a gather are skipped, not caught up in a burst.
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    start: Instant,
-    interval: Duration,
-    slot: u64,
-}
-
-impl Schedule {
-    /// A schedule whose first gather is due at `start`.
-    pub fn new(start: Instant, interval: Duration) -> Schedule {
-        assert!(!interval.is_zero(), "a zero interval never advances");
-        Schedule {
-            start,
-            interval,
-            slot: 0,
-        }
-    }
-
-    /// When the next gather is due.
-    pub fn due(&self) -> Instant {
-        self.start + self.interval_times(self.slot)
-    }
-
-    /// Moves to the first slot after `now` (call after a gather).
-    pub fn advance(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.start).as_nanos();
-        let passed = (elapsed / self.interval.as_nanos()) as u64;
-        self.slot = (passed + 1).max(self.slot + 1);
-    }
-
-    fn interval_times(&self, n: u64) -> Duration {
-        let nanos = self.interval.as_nanos() * u128::from(n);
-        Duration::new(
-            (nanos / 1_000_000_000) as u64,
-            (nanos % 1_000_000_000) as u32,
-        )
-    }
-}
 
 /// How many gathers a chunk read from stdin asks for: one per newline.
 pub fn triggers(chunk: &[u8]) -> usize {
@@ -106,41 +63,6 @@ impl StatusLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedule_first_at_start() {
-        let start = Instant::now();
-        let s = Schedule::new(start, Duration::from_secs(10));
-        assert_eq!(s.due(), start);
-    }
-
-    #[test]
-    fn schedule_absolute_no_drift() {
-        let start = Instant::now();
-        let mut s = Schedule::new(start, Duration::from_millis(100));
-        // Each gather took 30 ms: the next is still on the 100 ms grid.
-        for k in 1..=5u32 {
-            s.advance(s.due() + Duration::from_millis(30));
-            assert_eq!(s.due(), start + Duration::from_millis(100) * k);
-        }
-    }
-
-    #[test]
-    fn schedule_skips_missed_slots() {
-        let start = Instant::now();
-        let mut s = Schedule::new(start, Duration::from_millis(100));
-        s.advance(start + Duration::from_millis(350));
-        assert_eq!(s.due(), start + Duration::from_millis(400));
-    }
-
-    #[test]
-    fn schedule_early_wake_still_advances() {
-        let start = Instant::now();
-        let mut s = Schedule::new(start, Duration::from_millis(100));
-        s.advance(start);
-        s.advance(start + Duration::from_millis(99));
-        assert_eq!(s.due(), start + Duration::from_millis(200));
-    }
 
     #[test]
     fn triggers_count_newlines() {

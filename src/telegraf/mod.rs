@@ -15,7 +15,8 @@ mod gather;
 mod line;
 mod metric;
 
-pub use gather::{triggers, Schedule, StatusLog};
+pub use crate::schedule::Schedule;
+pub use gather::{triggers, StatusLog};
 pub use line::{
     check_tag_value, push_key, push_measurement, push_string_value, FieldValue, Line, TagValueError,
 };

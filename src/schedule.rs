@@ -1,4 +1,5 @@
-//! Gather times on an absolute grid: the k-th gather is due at
+//! Gather times on an absolute grid, for the long-running plugins (collectd's
+//! interval, Telegraf's `--interval`): the k-th gather is due at
 //! `start + k × interval`, so the time a gather takes never shifts the ones
 //! after it (sleeping `interval` after each gather would drift).
 
@@ -20,6 +21,16 @@ impl Schedule {
             interval,
             slot: 0,
         }
+    }
+
+    /// When the current slot's gather is due.
+    pub fn due(&self) -> Instant {
+        self.at(self.slot)
+    }
+
+    /// After a gather: moves to the next slot, as [`Schedule::next`].
+    pub fn advance(&mut self, now: Instant) {
+        self.next(now);
     }
 
     /// When slot `slot` is due.
@@ -75,6 +86,31 @@ mod tests {
         // Stopped for 5.5 s: gather once now (slot 5), then back on the grid.
         assert_eq!(s.next(t0 + Duration::from_millis(5500)), t0 + 5 * SECOND);
         assert_eq!(s.next(t0 + Duration::from_millis(5501)), t0 + 6 * SECOND);
+    }
+
+    #[test]
+    fn first_gather_at_start() {
+        let t0 = Instant::now();
+        assert_eq!(Schedule::new(t0, SECOND).due(), t0);
+    }
+
+    #[test]
+    fn advance_after_each_gather_stays_on_the_grid() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(t0, Duration::from_millis(100));
+        for k in 1..=5u32 {
+            s.advance(s.due() + Duration::from_millis(30));
+            assert_eq!(s.due(), t0 + Duration::from_millis(100) * k);
+        }
+    }
+
+    #[test]
+    fn early_wake_still_advances() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(t0, Duration::from_millis(100));
+        s.advance(t0);
+        s.advance(t0 + Duration::from_millis(99));
+        assert_eq!(s.due(), t0 + Duration::from_millis(200));
     }
 
     #[test]
