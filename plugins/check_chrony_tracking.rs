@@ -4,8 +4,8 @@
 //! exits with the state's code. See `chrony_plugins::check` for the rules.
 
 use chrony_plugins::check::cli::{self, Invocation};
-use chrony_plugins::check::{render, Resolution, State};
-use chrony_plugins::Client;
+use chrony_plugins::check::{one_line, render, Resolution, State};
+use chrony_plugins::{Client, TerminationSignals};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -13,12 +13,20 @@ use std::time::SystemTime;
 fn main() -> ExitCode {
     let config = match cli::parse_args(std::env::args_os().skip(1)) {
         Ok(Invocation::Run(config)) => *config,
-        Ok(Invocation::Help) => return emit(&cli::help(), State::Ok),
-        Ok(Invocation::Version) => return emit(&cli::version(), State::Ok),
+        // Exit 3 like every monitoring-plugins check (`print_help();
+        // exit(STATE_UNKNOWN);`): a command line that asks for help by
+        // mistake must not show OK forever.
+        Ok(Invocation::Help) => return emit(&cli::help(), State::Unknown),
+        Ok(Invocation::Version) => return emit(&cli::version(), State::Unknown),
         // One line naming the problem and a short usage, on stdout, UNKNOWN.
+        // The message quotes the user's value: keep `|` and newlines out.
         Err(e) => {
             return emit(
-                &format!("CHRONY UNKNOWN - {e}\n{}", cli::USAGE),
+                &format!(
+                    "CHRONY UNKNOWN - {}\n{}",
+                    one_line(&e.to_string()),
+                    cli::USAGE
+                ),
                 State::Unknown,
             )
         }
@@ -26,7 +34,12 @@ fn main() -> ExitCode {
     let mut client = Client::new(config.target.clone());
     // The client ends within the timeout, resends and every candidate
     // address included; what runs before this point takes microseconds.
-    let result = client.tracking(config.timeout);
+    // SIGTERM (timeout(1), a service manager) cancels the read, so the
+    // session still closes the libchrony way and leaves nothing behind.
+    let result = match TerminationSignals::install() {
+        Ok(signals) => client.tracking_or_cancel(config.timeout, signals.fd()),
+        Err(_) => client.tracking(config.timeout),
+    };
     let now = SystemTime::now();
     let resolution = Resolution {
         address: client.address().cloned(),

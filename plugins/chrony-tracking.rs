@@ -23,7 +23,7 @@ struct Args {
     target: Target,
 
     /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_duration)]
+    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
     timeout: Duration,
 
     /// Print JSON instead of text.

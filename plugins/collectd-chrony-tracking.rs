@@ -6,7 +6,8 @@
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
 use chrony_plugins::collectd::{Identity, Notifier, Renderer, Schedule, ValueSet};
-use chrony_plugins::{poll, Client, ErrorKind, Target, TerminationSignals};
+use chrony_plugins::output::{BatchWriter, Written};
+use chrony_plugins::{number, poll, Client, ErrorKind, Target, TerminationSignals};
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -47,7 +48,7 @@ struct Args {
 
     /// Time between gathers (`10s`, `500ms`, or seconds) [default:
     /// $COLLECTD_INTERVAL, else 10s].
-    #[arg(short = 'i', long, value_name = "DURATION", value_parser = settings::parse_duration)]
+    #[arg(short = 'i', long, value_name = "DURATION", value_parser = number::parse_interval)]
     interval: Option<Duration>,
 
     /// Host name the values are filed under [default: $COLLECTD_HOSTNAME,
@@ -62,7 +63,7 @@ struct Args {
 
     /// Give up on one read after this long [default: the smaller of 2s and
     /// 80% of the interval].
-    #[arg(short = 't', long, value_name = "DURATION", value_parser = settings::parse_duration)]
+    #[arg(short = 't', long, value_name = "DURATION", value_parser = number::parse_timeout)]
     timeout: Option<Duration>,
 
     /// Send only the ten values of collectd's own chrony plugin, not the
@@ -89,6 +90,11 @@ struct Config {
 /// Writes one line to stderr, which collectd logs as an error; a failed
 /// write has nowhere else to go and is ignored.
 fn log(line: &str) {
+    // One line each: collectd logs every stderr line as an error.
+    let line: String = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "{NAME}: {line}");
 }
@@ -182,6 +188,13 @@ fn run(config: Config) -> ExitCode {
     let mut client = Client::new(config.target);
     let mut schedule = Schedule::new(Instant::now(), config.interval);
     let mut batch = String::with_capacity(4096);
+    let mut out = match BatchWriter::stdout() {
+        Ok(out) => out,
+        Err(e) => {
+            log(&format!("cannot use stdout: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
     loop {
         // SIGTERM cancels a read in progress, so a frozen chronyd never
         // delays collectd's shutdown by a whole timeout.
@@ -201,15 +214,19 @@ fn run(config: Config) -> ExitCode {
         if let Ok(t) = &outcome {
             renderer.putvals(t, now, &mut batch);
         }
-        // A line reaches collectd only with its newline: flush every batch.
-        let mut out = io::stdout().lock();
-        if let Err(e) = out.write_all(batch.as_bytes()).and_then(|()| out.flush()) {
-            log(&format!(
-                "cannot write to stdout ({e}); collectd is gone, exiting"
-            ));
-            return ExitCode::FAILURE;
+        // A line reaches collectd only with its newline: each batch is
+        // written whole, unbuffered; SIGTERM ends even a write that waits
+        // for collectd to read.
+        match out.write_all(batch.as_bytes(), &signals) {
+            Ok(Written::All) => {}
+            Ok(Written::Terminated) => return ExitCode::SUCCESS,
+            Err(e) => {
+                log(&format!(
+                    "cannot write to stdout ({e}); collectd is gone, exiting"
+                ));
+                return ExitCode::FAILURE;
+            }
         }
-        drop(out);
         if config.once {
             return if outcome.is_ok() {
                 ExitCode::SUCCESS

@@ -7,12 +7,13 @@
 //! (`signal = "none"`); stdin EOF, SIGTERM or SIGINT end it with status 0.
 //! `--once` gathers once and exits (for `inputs.exec`).
 
+use chrony_plugins::output::{BatchWriter, Written};
 use chrony_plugins::telegraf::{self, ExtraField, Format, Schedule, StatusLog};
 use chrony_plugins::{number, poll, Client, ErrorKind, Target, TerminationSignals};
 use clap::{Parser, ValueEnum};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,12 +40,12 @@ struct Args {
 
     /// Give up a gather after this long (e.g. `3s`, `500ms`; a bare number
     /// is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_duration)]
+    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
     timeout: Duration,
 
     /// Gather on this absolute schedule instead of on stdin newlines (execd
     /// `signal = "none"`); the first gather is at start. Still ends on stdin EOF.
-    #[arg(long, value_name = "DURATION", value_parser = number::parse_duration, conflicts_with = "once")]
+    #[arg(long, value_name = "DURATION", value_parser = number::parse_interval, conflicts_with = "once")]
     interval: Option<Duration>,
 
     /// Gather once and exit (for `inputs.exec`): status 0 when a metric was
@@ -107,8 +108,8 @@ fn parse_target(s: &str) -> Result<Target, String> {
 /// Everything one gather needs, held for the process's life.
 struct Gatherer {
     client: Client,
-    /// The termination-signal fd that cancels a read in progress.
-    cancel: RawFd,
+    /// Standard output, written whole batches at a time.
+    out: BatchWriter,
     timeout: Duration,
     format: Format,
     log: StatusLog,
@@ -120,13 +121,13 @@ struct Gatherer {
 
 impl Gatherer {
     /// Reads the report and writes one line (or one status line on stderr).
-    /// `Ok(true)` when a metric was written; `Err` when stdout is gone.
-    fn gather(&mut self) -> io::Result<bool> {
+    /// `Err` when stdout is gone.
+    fn gather(&mut self, signals: &TerminationSignals) -> io::Result<Gathered> {
         // SIGTERM cancels a read in progress (the session is closed the
-        // libchrony way); the loop then sees the signal and ends.
-        let result = self.client.tracking_or_cancel(self.timeout, self.cancel);
+        // libchrony way).
+        let result = self.client.tracking_or_cancel(self.timeout, signals.fd());
         if matches!(&result, Err(e) if e.kind() == ErrorKind::Cancelled) {
-            return Ok(false);
+            return Ok(Gathered::Stop);
         }
         // The metric's timestamp: when the values were read.
         let now = SystemTime::now();
@@ -134,7 +135,7 @@ impl Gatherer {
             Ok(t) => t,
             Err(e) => {
                 status(self.log.failure(&e));
-                return Ok(false);
+                return Ok(Gathered::Nothing);
             }
         };
         let address = self
@@ -160,13 +161,26 @@ impl Gatherer {
             status(self.log.problem(&format!(
                 "{address}: every value in the tracking report is NaN or infinite; no metric written"
             )));
-            return Ok(false);
+            return Ok(Gathered::Nothing);
         }
-        let mut out = io::stdout().lock();
-        out.write_all(self.line.as_bytes())?;
-        out.flush()?;
-        Ok(true)
+        // Unbuffered and whole; SIGTERM ends even a write that waits for
+        // Telegraf to read.
+        Ok(match self.out.write_all(self.line.as_bytes(), signals)? {
+            Written::All => Gathered::Metric,
+            Written::Terminated => Gathered::Stop,
+        })
     }
+}
+
+/// What one gather did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gathered {
+    /// A metric line was written.
+    Metric,
+    /// No line (chronyd failed; its status line went to stderr).
+    Nothing,
+    /// SIGTERM/SIGINT arrived during the gather: stop.
+    Stop,
 }
 
 /// Writes a status line to stderr; a closed stderr is not worth dying for.
@@ -206,7 +220,13 @@ fn main() -> ExitCode {
     };
     let mut gatherer = Gatherer {
         client: Client::new(args.target),
-        cancel: signals.fd(),
+        out: match BatchWriter::stdout() {
+            Ok(out) => out,
+            Err(e) => {
+                status(Some(format!("E! cannot use stdout: {e}")));
+                return ExitCode::FAILURE;
+            }
+        },
         timeout: args.timeout,
         format: Format {
             extras,
@@ -218,11 +238,9 @@ fn main() -> ExitCode {
     };
 
     let stop = if args.once {
-        match gatherer.gather() {
-            Ok(true) => Stop::Done,
-            // Cancelled by SIGTERM/SIGINT: a normal end.
-            Ok(false) if signals.received() => Stop::Done,
-            Ok(false) => return ExitCode::FAILURE,
+        match gatherer.gather(&signals) {
+            Ok(Gathered::Metric) | Ok(Gathered::Stop) => Stop::Done,
+            Ok(Gathered::Nothing) => return ExitCode::FAILURE,
             Err(e) => Stop::Failed(format!("cannot write to stdout: {e}")),
         }
     } else {
@@ -262,8 +280,10 @@ fn run(gatherer: &mut Gatherer, signals: &TerminationSignals, interval: Option<D
         }
         if let Some(s) = schedule.as_mut() {
             if Instant::now() >= s.due() {
-                if let Err(e) = gatherer.gather() {
-                    return Stop::Failed(format!("cannot write to stdout: {e}"));
+                match gatherer.gather(signals) {
+                    Ok(Gathered::Stop) => return Stop::Done,
+                    Ok(_) => {}
+                    Err(e) => return Stop::Failed(format!("cannot write to stdout: {e}")),
                 }
                 s.advance(Instant::now());
             }
@@ -283,12 +303,36 @@ fn run(gatherer: &mut Gatherer, signals: &TerminationSignals, interval: Option<D
             // signal = "none" writes none); only EOF matters.
             continue;
         }
-        for _ in 0..telegraf::triggers(&buf[..n]) {
-            if signals.received() {
-                return Stop::Done;
+        let mut pending = telegraf::triggers(&buf[..n]);
+        while pending > 0 {
+            for _ in 0..pending {
+                if signals.received() {
+                    return Stop::Done;
+                }
+                match gatherer.gather(signals) {
+                    Ok(Gathered::Stop) => return Stop::Done,
+                    Ok(_) => {}
+                    Err(e) => return Stop::Failed(format!("cannot write to stdout: {e}")),
+                }
             }
-            if let Err(e) = gatherer.gather() {
-                return Stop::Failed(format!("cannot write to stdout: {e}"));
+            // Newlines that arrived while gathering (Telegraf's interval
+            // shorter than a read of a stalled chronyd) are merged into one
+            // more gather: inputs.chrony skips overlapping gathers too, and a
+            // burst of identical lines after a stall helps nobody.
+            pending = 0;
+            loop {
+                match poll(&[stdin.as_raw_fd()], Some(Duration::ZERO)) {
+                    Ok(r) if r[0].readable || r[0].error => {}
+                    Ok(_) => break,
+                    Err(e) => return Stop::Failed(format!("poll failed: {e}")),
+                }
+                match stdin.read(&mut buf) {
+                    Ok(0) => return Stop::Done,
+                    Ok(m) if telegraf::triggers(&buf[..m]) > 0 => pending = 1,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Stop::Failed(format!("cannot read stdin: {e}")),
+                }
             }
         }
     }

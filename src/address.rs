@@ -67,7 +67,12 @@ pub struct AddressError {
 
 impl fmt::Display for AddressError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid chronyd address '{}': {}", self.input, self.why)
+        write!(
+            f,
+            "invalid chronyd address '{}': {}",
+            self.input.escape_debug(),
+            self.why
+        )
     }
 }
 
@@ -167,6 +172,16 @@ pub(crate) fn check_unix_path(path: &Path) -> Result<(), String> {
     let len = path.as_os_str().len();
     if path.as_os_str().as_encoded_bytes().contains(&0) {
         return Err("the path contains a NUL byte".into());
+    }
+    // No real socket path has one, and it would break every line-based
+    // output that quotes the address (collectd, Telegraf, Nagios).
+    if path
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .any(u8::is_ascii_control)
+    {
+        return Err("the path contains a control character".into());
     }
     if len > MAX_SOCKET_PATH {
         return Err(format!(
@@ -394,6 +409,14 @@ mod tests {
     #[test]
     fn invalid_nul() {
         assert!("/run/chrony\0/x".parse::<Address>().is_err());
+    }
+
+    #[test]
+    fn invalid_control_character() {
+        let e = "/tmp/no\nPUTVAL x/y/gauge N:1"
+            .parse::<Address>()
+            .unwrap_err();
+        assert!(e.to_string().contains("control character"), "{e}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod collectd;
 mod error;
 mod ffi;
 pub mod number;
+pub mod output;
 pub mod schedule;
 pub mod telegraf;
 mod tracking;

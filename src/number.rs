@@ -41,6 +41,31 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Longest `--timeout` accepted: a read that may wait longer than a day is
+/// a configuration mistake, and must fail at start, not at every read.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
+/// Shortest `--interval` accepted: anything shorter is a busy loop.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// [`parse_duration`], at most [`MAX_TIMEOUT`].
+pub fn parse_timeout(value: &str) -> Result<Duration, String> {
+    let d = parse_duration(value)?;
+    if d > MAX_TIMEOUT {
+        return Err("must be at most 1 day".into());
+    }
+    Ok(d)
+}
+
+/// [`parse_duration`], at least [`MIN_INTERVAL`].
+pub fn parse_interval(value: &str) -> Result<Duration, String> {
+    let d = parse_duration(value)?;
+    if d < MIN_INTERVAL {
+        return Err("must be at least 1ms".into());
+    }
+    Ok(d)
+}
+
 /// A duration as people write it: `10s`, `500ms`, `2m 30s`.
 pub fn duration(d: Duration) -> String {
     humantime::format_duration(d).to_string()
@@ -104,6 +129,16 @@ mod tests {
         for bad in ["0", "0s", "-5", "NaN", "inf", "1e30", "soon", ""] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn timeout_and_interval_limits() {
+        assert!(parse_timeout("1e19").is_err());
+        assert!(parse_timeout("2d").is_err());
+        assert_eq!(parse_timeout("1d").unwrap(), MAX_TIMEOUT);
+        assert!(parse_interval("1ns").is_err());
+        assert!(parse_interval("999us").is_err());
+        assert_eq!(parse_interval("1ms").unwrap(), MIN_INTERVAL);
     }
 
     #[test]

@@ -330,16 +330,17 @@ fn usage_errors_are_one_line_and_unknown() {
 }
 
 #[test]
-fn help_and_version_exit_0_on_stdout() {
+fn help_and_version_exit_3_on_stdout() {
+    // As monitoring-plugins' checks do: help is not a check result.
     let (code, out, _) = check(&["--help"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 3);
     assert!(
         out.contains("Usage: check_chrony_tracking [OPTIONS]"),
         "{out}"
     );
     assert!(out.contains("--ref-age-warning"), "{out}");
     let (code, out, _) = check(&["-V"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 3);
     assert_eq!(
         out,
         format!("check_chrony_tracking {}\n", env!("CARGO_PKG_VERSION"))
@@ -395,4 +396,60 @@ fn verbose_2_shows_how_auto_style_lists_resolve() {
         "{out}"
     );
     assert!(out.contains("\ntimeout 10s\n"), "{out}");
+}
+
+#[test]
+fn usage_error_keeps_pipes_and_newlines_out_of_the_status_line() {
+    let (_, plain, _) = check(&["-w", "x"]);
+    for bad in ["1|x", "1\nx"] {
+        let (code, out, _) = check(&["-w", bad]);
+        assert_eq!(code, 3);
+        let first = first_line(&out);
+        assert!(first.starts_with("CHRONY UNKNOWN - "), "{out}");
+        assert!(!first.contains('|'), "{first}");
+        assert_eq!(out.lines().count(), plain.lines().count(), "{out}");
+    }
+}
+
+#[test]
+fn sigterm_during_a_read_leaves_nothing_behind() {
+    // A check killed with SIGTERM (timeout(1), a service manager) while
+    // chronyd is frozen: the read is cancelled, the session closed the
+    // libchrony way, and the check ends UNKNOWN at once.
+    let chrony = Chrony::start();
+    chrony.stop_client();
+    let mut child = Command::new(BIN)
+        .args(["-H", &chrony.socket_address(), "-t", "10"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    sleep(Duration::from_millis(500));
+    let sent = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut status = None;
+    while sent.elapsed() < Duration::from_secs(3) {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let status = status.expect("exit after SIGTERM");
+    assert_eq!(status.code(), Some(3));
+    assert!(sent.elapsed() < Duration::from_secs(1));
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(out.contains("cancelled"), "{out}");
+    chrony.resume_client();
+    assert_no_leftovers(&chrony);
 }

@@ -91,13 +91,33 @@ fn once_matches_the_library() {
                 (start..=end).contains(&p.time),
                 "{p:?} not in {start}..{end}"
             );
-            let b = m.value(&before, SystemTime::now());
-            let a = m.value(&after, SystemTime::now());
+            // Expected values straight from the Tracking fields, not through
+            // the renderer under test, so a swapped mapping cannot hide.
+            let moving = |t: &chrony_plugins::Tracking| match m {
+                Metric::CurrentCorrection => t.current_correction,
+                Metric::RootDispersion => t.root_dispersion,
+                _ => t.root_distance(),
+            };
+            let d = |v: f64| chrony_plugins::number::decimal(v).unwrap();
+            let exact = match m {
+                Metric::Stratum => before.stratum.to_string(),
+                Metric::ReferenceTime => before.reference_time.to_string(),
+                Metric::LastOffset => d(before.last_offset),
+                Metric::RmsOffset => d(before.rms_offset),
+                Metric::Frequency => d(before.frequency),
+                Metric::Skew => d(before.skew),
+                Metric::RootDelay => d(before.root_delay),
+                Metric::UpdateInterval => d(before.update_interval),
+                Metric::ResidualFrequency => d(before.residual_frequency),
+                Metric::LeapStatus => "0".to_string(),
+                Metric::Synchronised => "1".to_string(),
+                _ => String::new(),
+            };
             match m {
                 // Move with time between reads: within the two library reads.
                 Metric::CurrentCorrection | Metric::RootDispersion | Metric::RootDistance => {
                     let v: f64 = p.value.parse().unwrap();
-                    let (b, a): (f64, f64) = (b.parse().unwrap(), a.parse().unwrap());
+                    let (b, a) = (moving(&before), moving(&after));
                     assert!(
                         v >= b.min(a) - 1e-9 && v <= b.max(a) + 1e-9,
                         "{key}: {v} not between {b} and {a}"
@@ -105,10 +125,11 @@ fn once_matches_the_library() {
                 }
                 Metric::ReferenceAge => {
                     let v: f64 = p.value.parse().unwrap();
-                    let want = p.time - before.reference_time.as_secs_f64();
+                    let want =
+                        p.time - before.reference_time.as_secs_f64() + before.current_correction;
                     assert!((v - want).abs() < 1e-5, "{key}: {v} vs {want}");
                 }
-                _ => assert_eq!(p.value, b, "{key}"),
+                _ => assert_eq!(p.value, exact, "{key}"),
             }
         }
         assert_eq!(
@@ -444,4 +465,23 @@ fn closed_stdout_ends_without_panic() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot write to stdout"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn sigterm_while_stdout_is_full_exits_0() {
+    // The consumer is alive but not reading: every write blocks. SIGTERM
+    // must still end the plugin, with status 0.
+    let chrony = Chrony::start();
+    let mut cmd = command();
+    cmd.args([
+        "-H",
+        &chrony.udp_address(),
+        "--interval",
+        "1ms",
+        "--hostname",
+        "h1",
+    ]);
+    let (status, took) = support::sigterm_while_stdout_is_full(cmd);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "after {took:?}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
 }

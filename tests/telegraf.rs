@@ -757,3 +757,39 @@ fn nobody_reads_over_udp() {
     plugin.close_stdin();
     assert_eq!(plugin.wait_exit(Duration::from_secs(1)).0, 0);
 }
+
+#[test]
+fn sigterm_while_stdout_is_full_exits_0() {
+    // The consumer is alive but not reading: every write blocks. SIGTERM
+    // must still end the plugin, with status 0.
+    let chrony = Chrony::start();
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(["-H", &chrony.udp_address(), "--interval", "1ms"]);
+    let (status, took) = support::sigterm_while_stdout_is_full(cmd);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "after {took:?}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+#[test]
+fn newlines_queued_during_a_stall_are_merged() {
+    // Telegraf keeps sending newlines (every 200 ms here) while a read of a
+    // frozen chronyd waits its 1 s timeout. When chronyd is back, the
+    // queued newlines must not come out as a burst of identical lines.
+    let chrony = Chrony::start();
+    let udp = chrony.udp_address();
+    let mut plugin = Plugin::start(&["-H", &udp, "--timeout", "1s"]);
+    plugin.trigger();
+    plugin.line(SHORT);
+    chrony.stop_client();
+    for _ in 0..10 {
+        plugin.trigger();
+        thread::sleep(Duration::from_millis(200));
+    }
+    chrony.resume_client();
+    // At most the gather in progress and one merged gather follow.
+    plugin.line(Duration::from_secs(3));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        plugin.line(Duration::from_secs(2))
+    }));
+    plugin.no_line(Duration::from_secs(1));
+}

@@ -18,6 +18,12 @@ mod snapshots;
 pub use range::{Range, RangeError, Unit};
 pub use render::{render, Report, Resolution};
 
+/// `text` made safe for the one status line: no `|` (Icinga and Nagios
+/// split perfdata there) and no line breaks.
+pub fn one_line(text: &str) -> String {
+    render::clean(text)
+}
+
 use crate::address::Target;
 use crate::error::ErrorKind;
 use std::fmt;

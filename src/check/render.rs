@@ -200,10 +200,8 @@ fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
                 Some(a) => format!("{a}: {}", e.detail()),
                 None => e.detail().to_string(),
             };
-            format!(
-                "{main} (and {} more addresses failed; -v lists each)",
-                n - 1
-            )
+            let more = if n == 2 { "address" } else { "addresses" };
+            format!("{main} (and {} more {more} failed; -v lists each)", n - 1)
         }
     };
     let mut text = String::new();
@@ -551,7 +549,7 @@ fn short(v: f64, signed: bool) -> String {
 
 /// Keeps text out of perfdata: Icinga and Nagios split the output at the
 /// first `|`, so none may appear in the text (a path could hold one).
-fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     text.replace('|', "/").replace('\n', " ")
 }
 

@@ -124,7 +124,9 @@ pub fn quote(value: &str) -> String {
 }
 
 /// `value` in double quotes with `"` and `\` escaped (notification messages
-/// are always quoted, as collectd's documentation writes them).
+/// are always quoted, as collectd's documentation writes them). Control
+/// characters become spaces: a newline would end the command early and
+/// start another one.
 pub fn always_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
@@ -132,7 +134,7 @@ pub fn always_quote(value: &str) -> String {
         if c == '"' || c == '\\' {
             out.push('\\');
         }
-        out.push(c);
+        out.push(if c.is_control() { ' ' } else { c });
     }
     out.push('"');
     out

@@ -106,6 +106,9 @@ pub struct Update {
 #[derive(Debug, Clone, Default)]
 pub struct Notifier {
     answering: Option<bool>,
+    /// Whether chronyd has answered at least once (a first answer after a
+    /// bad start "answers", it does not answer "again").
+    ever_answered: bool,
     synchronised: Option<bool>,
     /// The last failure's kind and address, to log each condition once.
     failure: Option<(ErrorKind, Option<Address>)>,
@@ -150,13 +153,15 @@ impl Notifier {
                 self.failure = None;
                 if self.answering == Some(false) {
                     let at = address.map(|a| format!(" at {a}")).unwrap_or_default();
+                    let again = if self.ever_answered { " again" } else { "" };
                     update.notifications.push(Notification {
                         severity: Severity::Okay,
                         metric: None,
-                        message: format!("chronyd answers again{at}"),
+                        message: format!("chronyd answers{again}{at}"),
                     });
                 }
                 self.answering = Some(true);
+                self.ever_answered = true;
                 let synchronised = t.is_synchronised();
                 if self.synchronised != Some(synchronised) {
                     let message = match (self.synchronised, synchronised) {

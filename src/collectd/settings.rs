@@ -39,8 +39,6 @@ pub fn parse_collectd_interval(value: &str) -> Result<Duration, SettingError> {
         .ok_or_else(bad)
 }
 
-pub use crate::number::parse_duration;
-
 /// The system's host name, as `hostname` prints it: from
 /// `/proc/sys/kernel/hostname`, else `/etc/hostname`.
 pub fn system_hostname() -> Result<String, SettingError> {

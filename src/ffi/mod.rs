@@ -308,6 +308,47 @@ fn set_nonblocking(fd: c_int) -> io::Result<()> {
     Ok(())
 }
 
+/// Makes `fd` non-blocking (a file-description flag: it applies to every
+/// dup of it too).
+pub(crate) fn set_fd_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: F_GETFL/F_SETFL take no pointers; a bad fd is an error, not UB.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Waits until `fd` can be written (or has an error: the write then says
+/// which) or `cancel` is readable. `Ok(true)` when `cancel` woke it.
+pub(crate) fn wait_writable(fd: RawFd, cancel: RawFd) -> io::Result<bool> {
+    let mut pfds = [
+        libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: cancel,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: pfds is a valid array of two pollfd structs.
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), 2, -1) };
+        if rc >= 0 {
+            return Ok(pfds[1].revents != 0);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
 /// Whether this process may create entries in `dir` (access(2) with W_OK|X_OK),
 /// which libchrony needs for its client socket beside a Unix server socket.
 pub(crate) fn can_write_dir(dir: &std::path::Path) -> bool {

@@ -387,3 +387,32 @@ impl Drop for Chrony {
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Runs `cmd` with a stdout pipe that is never read, so its writes block
+/// once the pipe is full; then sends SIGTERM. Returns how the process ended
+/// and how long after the signal (it is killed after 3 s).
+pub fn sigterm_while_stdout_is_full(
+    mut cmd: Command,
+) -> (Option<std::process::ExitStatus>, Duration) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the plugin");
+    // A 64 KiB pipe fills within a second at a 1 ms interval.
+    sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    while sent.elapsed() < Duration::from_secs(3) {
+        if let Ok(Some(status)) = child.try_wait() {
+            return (Some(status), sent.elapsed());
+        }
+        sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    (None, sent.elapsed())
+}
