@@ -130,7 +130,24 @@ impl Client {
 
         let mut failures = Vec::new();
         self.skipped.clear();
+        let mut seen_sockets = Vec::new();
         for address in self.target.candidates() {
+            // /var/run is a link to /run on current systems: the same socket
+            // twice in `auto` would be tried (and reported) twice.
+            if let Address::Unix(path) = address {
+                // The directory, not the socket: resolving it needs no access
+                // to chronyd's private directory, so it works unprivileged.
+                let real = path
+                    .parent()
+                    .and_then(|dir| std::fs::canonicalize(dir).ok())
+                    .zip(path.file_name())
+                    .map(|(dir, name)| dir.join(name))
+                    .unwrap_or_else(|| path.clone());
+                if seen_sockets.contains(&real) {
+                    continue;
+                }
+                seen_sockets.push(real);
+            }
             let attempt = open(address)
                 .and_then(|mut conn| read(&mut conn, start, deadline, cancel).map(|t| (conn, t)));
             match attempt {
