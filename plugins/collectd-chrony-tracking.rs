@@ -199,8 +199,14 @@ fn run(config: Config) -> ExitCode {
         // SIGTERM cancels a read in progress, so a frozen chronyd never
         // delays collectd's shutdown by a whole timeout.
         let outcome = client.tracking_or_cancel(config.timeout, signals.fd());
+        // A normal end for the loop; for --once, no values were printed.
+        let stopped = if config.once {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
         if matches!(&outcome, Err(e) if e.kind() == ErrorKind::Cancelled) {
-            return ExitCode::SUCCESS;
+            return stopped;
         }
         let now = SystemTime::now();
         batch.clear();
@@ -219,7 +225,7 @@ fn run(config: Config) -> ExitCode {
         // for collectd to read.
         match out.write_all(batch.as_bytes(), &signals) {
             Ok(Written::All) => {}
-            Ok(Written::Terminated) => return ExitCode::SUCCESS,
+            Ok(Written::Terminated) => return stopped,
             Err(e) => {
                 log(&format!(
                     "cannot write to stdout ({e}); collectd is gone, exiting"

@@ -239,8 +239,10 @@ fn main() -> ExitCode {
 
     let stop = if args.once {
         match gatherer.gather(&signals) {
-            Ok(Gathered::Metric) | Ok(Gathered::Stop) => Stop::Done,
-            Ok(Gathered::Nothing) => return ExitCode::FAILURE,
+            Ok(Gathered::Metric) => Stop::Done,
+            // Status 1 whenever no metric was written, as documented, also
+            // when SIGTERM cut the read or the write short.
+            Ok(Gathered::Nothing) | Ok(Gathered::Stop) => return ExitCode::FAILURE,
             Err(e) => Stop::Failed(format!("cannot write to stdout: {e}")),
         }
     } else {
@@ -304,6 +306,7 @@ fn run(gatherer: &mut Gatherer, signals: &TerminationSignals, interval: Option<D
             continue;
         }
         let mut pending = telegraf::triggers(&buf[..n]);
+        let mut eof = false;
         while pending > 0 {
             for _ in 0..pending {
                 if signals.received() {
@@ -320,20 +323,24 @@ fn run(gatherer: &mut Gatherer, signals: &TerminationSignals, interval: Option<D
             // more gather: inputs.chrony skips overlapping gathers too, and a
             // burst of identical lines after a stall helps nobody.
             pending = 0;
-            loop {
+            while !eof {
                 match poll(&[stdin.as_raw_fd()], Some(Duration::ZERO)) {
                     Ok(r) if r[0].readable || r[0].error => {}
                     Ok(_) => break,
                     Err(e) => return Stop::Failed(format!("poll failed: {e}")),
                 }
                 match stdin.read(&mut buf) {
-                    Ok(0) => return Stop::Done,
+                    // EOF: the merged gather (if any) still runs, then stop.
+                    Ok(0) => eof = true,
                     Ok(m) if telegraf::triggers(&buf[..m]) > 0 => pending = 1,
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Stop::Failed(format!("cannot read stdin: {e}")),
                 }
             }
+        }
+        if eof {
+            return Stop::Done;
         }
     }
 }

@@ -225,14 +225,19 @@ impl Tracking {
         if self.reference_time.is_zero() {
             return None;
         }
-        let age = self
-            .reference_time
-            .seconds_until(Timestamp::from_system_time(now));
-        Some(if self.current_correction == 0.0 {
-            age
+        // In whole nanoseconds, then one division: adding the correction
+        // as a float after dividing would round twice (1.5363917519999999).
+        let now = Timestamp::from_system_time(now);
+        let then = self.reference_time;
+        let correction = if self.current_correction.is_finite() {
+            (self.current_correction * 1e9).round() as i128
         } else {
-            age + self.current_correction
-        })
+            0
+        };
+        let nanos = (i128::from(now.secs) - i128::from(then.secs)) * 1_000_000_000
+            + (i128::from(now.nanos) - i128::from(then.nanos))
+            + correction;
+        Some(nanos as f64 / 1e9)
     }
 }
 
@@ -356,6 +361,15 @@ mod tests {
         t.current_correction = 0.5;
         let now = UNIX_EPOCH + Duration::new(1_795_675_340, 824_973_746);
         assert_eq!(t.reference_age(now), Some(0.4));
+    }
+
+    #[test]
+    fn age_with_correction_is_rounded_once() {
+        let mut t = sample();
+        t.reference_time = Timestamp::new(1_795_675_340, 0);
+        t.current_correction = 0.000_391_752;
+        let now = UNIX_EPOCH + Duration::new(1_795_675_341, 536_000_000);
+        assert_eq!(t.reference_age(now).unwrap().to_string(), "1.536391752");
     }
 
     #[test]

@@ -485,3 +485,12 @@ fn sigterm_while_stdout_is_full_exits_0() {
     assert_eq!(status.and_then(|s| s.code()), Some(0), "after {took:?}");
     assert!(took < Duration::from_secs(1), "{took:?}");
 }
+
+#[test]
+fn stdout_is_left_blocking_for_whoever_shares_it() {
+    // O_NONBLOCK on fd 1 would reach the shell, the rest of a pipeline or
+    // the terminal, and outlive the plugin.
+    let mut cmd = command();
+    cmd.args(["--once", "-H", "127.0.0.1:1", "--hostname", "h1"]);
+    assert!(!support::leaves_stdout_nonblocking(cmd));
+}

@@ -793,3 +793,12 @@ fn newlines_queued_during_a_stall_are_merged() {
     }));
     plugin.no_line(Duration::from_secs(1));
 }
+
+#[test]
+fn stdout_is_left_blocking_for_whoever_shares_it() {
+    // O_NONBLOCK on fd 1 would reach the shell, the rest of a pipeline or
+    // the terminal, and outlive the plugin.
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(["--once", "-H", "127.0.0.1:1"]);
+    assert!(!support::leaves_stdout_nonblocking(cmd));
+}

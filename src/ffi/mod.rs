@@ -308,17 +308,22 @@ fn set_nonblocking(fd: c_int) -> io::Result<()> {
     Ok(())
 }
 
-/// Makes `fd` non-blocking (a file-description flag: it applies to every
-/// dup of it too).
-pub(crate) fn set_fd_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: F_GETFL/F_SETFL take no pointers; a bad fd is an error, not UB.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
-            return Err(io::Error::last_os_error());
-        }
+/// Sends `buf` on the socket `fd` without blocking (MSG_DONTWAIT), so the
+/// socket's file description keeps its own flags. Returns the bytes sent.
+pub(crate) fn send_dontwait(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: buf is valid for reads of buf.len() bytes; a bad fd is an error.
+    let n = unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
     }
-    Ok(())
+    Ok(n as usize)
 }
 
 /// Waits until `fd` can be written (or has an error: the write then says

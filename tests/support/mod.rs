@@ -416,3 +416,25 @@ pub fn sigterm_while_stdout_is_full(
     let _ = child.wait();
     (None, sent.elapsed())
 }
+
+/// Runs `cmd` with its stdout on a pipe of ours and reports whether the
+/// pipe's write end (its open file description, shared with whoever else
+/// holds it) was left non-blocking after the process ended.
+pub fn leaves_stdout_nonblocking(mut cmd: Command) -> bool {
+    use std::os::fd::AsRawFd;
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    let _ = cmd
+        .stdout(writer.try_clone().expect("dup pipe"))
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .status()
+        .expect("run the plugin");
+    let info = fs::read_to_string(format!("/proc/self/fdinfo/{}", writer.as_raw_fd())).unwrap();
+    let flags = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        .expect("flags in fdinfo");
+    drop(reader);
+    flags & 0o4000 != 0 // O_NONBLOCK
+}
