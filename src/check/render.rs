@@ -3,7 +3,7 @@
 
 use super::{Config, Limits, Range, State};
 use crate::address::Address;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::number;
 use crate::tracking::Tracking;
 use std::fmt::Write;
@@ -209,6 +209,20 @@ fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
         // One line per address tried, so the on-call person sees each cause.
         for attempt in e.attempts() {
             let _ = writeln!(text, "tried {attempt}");
+        }
+        // A timeout spends the whole deadline on one address: say which
+        // candidates after it were never tried, rather than leave them out.
+        let last = e.attempts().last().unwrap_or(e);
+        if last.kind() == ErrorKind::Timeout {
+            let candidates = config.target.candidates();
+            let position = last
+                .address()
+                .and_then(|failed| candidates.iter().position(|a| a == failed));
+            if let (Some(position), Some(failed)) = (position, last.address()) {
+                for a in &candidates[position + 1..] {
+                    let _ = writeln!(text, "not tried {a}: the deadline was spent on {failed}");
+                }
+            }
         }
         let _ = writeln!(text, "failure: {} ({})", e.kind(), state);
     }

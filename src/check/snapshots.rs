@@ -446,6 +446,28 @@ fn critical_timeout() {
 }
 
 #[test]
+fn verbose_1_timeout_in_a_list_names_what_was_not_tried() {
+    let c = Config {
+        verbosity: 1,
+        target: "/run/chrony/chronyd.sock,127.0.0.1:323,[::1]:323"
+            .parse()
+            .unwrap(),
+        ..Config::default()
+    };
+    let socket: Address = "/run/chrony/chronyd.sock".parse().unwrap();
+    let r = failed(Error::timeout(&socket, Duration::from_secs(10), 0), &c);
+    assert_eq!(r.state, State::Critical);
+    assert!(
+        r.text.contains(
+            "not tried 127.0.0.1:323: the deadline was spent on /run/chrony/chronyd.sock"
+        ),
+        "{}",
+        r.text
+    );
+    snap("verbose_1_timeout_not_tried", &r);
+}
+
+#[test]
 fn timeout_mapped_to_unknown() {
     let c = Config {
         on_unreachable: State::Unknown,
