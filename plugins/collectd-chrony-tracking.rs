@@ -5,8 +5,9 @@
 //! `chrony_plugins::collectd`; this file parses options and runs the loop.
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
-use chrony_plugins::collectd::{Identity, Notifier, Renderer, Schedule, ValueSet};
+use chrony_plugins::collectd::{Identity, Notifier, Renderer, ValueSet};
 use chrony_plugins::output::{BatchWriter, Written};
+use chrony_plugins::schedule::Schedule;
 use chrony_plugins::{number, poll, Client, ErrorKind, Target, TerminationSignals};
 use clap::Parser;
 use std::io::{self, Write};
@@ -195,16 +196,17 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // How a SIGTERM ends the run: normally for the loop; for --once, no
+    // values were printed.
+    let stopped = if config.once {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    };
     loop {
         // SIGTERM cancels a read in progress, so a frozen chronyd never
         // delays collectd's shutdown by a whole timeout.
         let outcome = client.tracking_or_cancel(config.timeout, signals.fd());
-        // A normal end for the loop; for --once, no values were printed.
-        let stopped = if config.once {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        };
         if matches!(&outcome, Err(e) if e.kind() == ErrorKind::Cancelled) {
             return stopped;
         }
@@ -256,7 +258,7 @@ fn run(config: Config) -> ExitCode {
 fn sleep_until(due: Instant, signals: &TerminationSignals) -> io::Result<bool> {
     loop {
         let left = due.saturating_duration_since(Instant::now());
-        let ready = poll(&[signals.fd()], Some(left))?;
+        let ready = poll([signals.fd()], Some(left))?;
         if ready[0].readable && signals.received() {
             return Ok(true);
         }

@@ -8,9 +8,11 @@
 //! `--once` gathers once and exits (for `inputs.exec`).
 
 use chrony_plugins::output::{BatchWriter, Written};
-use chrony_plugins::telegraf::{self, ExtraField, Format, Schedule, StatusLog};
+use chrony_plugins::schedule::Schedule;
+use chrony_plugins::telegraf::{self, ExtraField, Format, StatusLog};
 use chrony_plugins::{number, poll, Client, ErrorKind, Target, TerminationSignals};
 use clap::{Parser, ValueEnum};
+use std::convert::Infallible;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd};
@@ -260,87 +262,111 @@ fn main() -> ExitCode {
 /// The execd loop: wait for a newline (or the next slot with `interval`),
 /// stdin EOF or a termination signal, with no wake-ups in between.
 fn run(gatherer: &mut Gatherer, signals: &TerminationSignals, interval: Option<Duration>) -> Stop {
+    match run_until_stopped(gatherer, signals, interval) {
+        Err(stop) => stop,
+        Ok(never) => match never {},
+    }
+}
+
+/// [`run`]'s loop; every way out is an `Err(Stop)`, so `?` ends it.
+fn run_until_stopped(
+    gatherer: &mut Gatherer,
+    signals: &TerminationSignals,
+    interval: Option<Duration>,
+) -> Result<Infallible, Stop> {
     // A private duplicate of fd 0, read with plain read(2): std's stdin
     // buffers, and buffered lines would be invisible to poll.
-    let mut stdin = match io::stdin().as_fd().try_clone_to_owned() {
-        Ok(fd) => File::from(fd),
-        Err(e) => return Stop::Failed(format!("cannot use stdin: {e}")),
-    };
+    let mut stdin = io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(File::from)
+        .map_err(|e| Stop::Failed(format!("cannot use stdin: {e}")))?;
     let mut schedule = interval.map(|i| Schedule::new(Instant::now(), i));
-    let fds = [stdin.as_raw_fd(), signals.fd()];
     let mut buf = [0u8; 4096];
     loop {
         let wait = schedule
             .as_ref()
             .map(|s| s.due().saturating_duration_since(Instant::now()));
-        let ready = match poll(&fds, wait) {
-            Ok(r) => r,
-            Err(e) => return Stop::Failed(format!("poll failed: {e}")),
-        };
-        if (ready[1].readable || ready[1].error) && signals.received() {
-            return Stop::Done;
+        let [input, signal] = poll([stdin.as_raw_fd(), signals.fd()], wait)
+            .map_err(|e| Stop::Failed(format!("poll failed: {e}")))?;
+        if (signal.readable || signal.error) && signals.received() {
+            return Err(Stop::Done);
         }
         if let Some(s) = schedule.as_mut() {
             if Instant::now() >= s.due() {
-                match gatherer.gather(signals) {
-                    Ok(Gathered::Stop) => return Stop::Done,
-                    Ok(_) => {}
-                    Err(e) => return Stop::Failed(format!("cannot write to stdout: {e}")),
-                }
-                s.advance(Instant::now());
+                gather(gatherer, signals)?;
+                s.next(Instant::now());
             }
         }
-        if !(ready[0].readable || ready[0].error) {
+        if !(input.readable || input.error) {
             continue;
         }
         // poll said readable: one read(2) returns at once.
-        let n = match stdin.read(&mut buf) {
-            Ok(0) => return Stop::Done,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Stop::Failed(format!("cannot read stdin: {e}")),
+        let Some(newlines) = read_stdin(&mut stdin, &mut buf)? else {
+            return Err(Stop::Done);
         };
         if schedule.is_some() {
             // On its own schedule, newlines are not triggers (execd with
             // signal = "none" writes none); only EOF matters.
             continue;
         }
-        let mut pending = telegraf::triggers(&buf[..n]);
-        let mut eof = false;
+        let mut pending = newlines;
         while pending > 0 {
             for _ in 0..pending {
-                if signals.received() {
-                    return Stop::Done;
-                }
-                match gatherer.gather(signals) {
-                    Ok(Gathered::Stop) => return Stop::Done,
-                    Ok(_) => {}
-                    Err(e) => return Stop::Failed(format!("cannot write to stdout: {e}")),
-                }
+                gather(gatherer, signals)?;
             }
             // Newlines that arrived while gathering (Telegraf's interval
             // shorter than a read of a stalled chronyd) are merged into one
             // more gather: inputs.chrony skips overlapping gathers too, and a
             // burst of identical lines after a stall helps nobody.
-            pending = 0;
-            while !eof {
-                match poll(&[stdin.as_raw_fd()], Some(Duration::ZERO)) {
-                    Ok(r) if r[0].readable || r[0].error => {}
-                    Ok(_) => break,
-                    Err(e) => return Stop::Failed(format!("poll failed: {e}")),
+            let (arrived, eof) = drain_stdin(&mut stdin, &mut buf)?;
+            pending = usize::from(arrived);
+            if eof {
+                // The merged gather (if any) still runs, then stop.
+                for _ in 0..pending {
+                    gather(gatherer, signals)?;
                 }
-                match stdin.read(&mut buf) {
-                    // EOF: the merged gather (if any) still runs, then stop.
-                    Ok(0) => eof = true,
-                    Ok(m) if telegraf::triggers(&buf[..m]) > 0 => pending = 1,
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Stop::Failed(format!("cannot read stdin: {e}")),
-                }
+                return Err(Stop::Done);
             }
         }
-        if eof {
-            return Stop::Done;
+    }
+}
+
+/// One gather. A termination signal needs no check of its own here: it
+/// cancels the read (or the write), which says `Stop`.
+fn gather(gatherer: &mut Gatherer, signals: &TerminationSignals) -> Result<(), Stop> {
+    match gatherer.gather(signals) {
+        Ok(Gathered::Stop) => Err(Stop::Done),
+        Ok(Gathered::Metric | Gathered::Nothing) => Ok(()),
+        Err(e) => Err(Stop::Failed(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// One read(2) of stdin: the number of newlines, or `None` at EOF.
+fn read_stdin(stdin: &mut File, buf: &mut [u8]) -> Result<Option<usize>, Stop> {
+    loop {
+        match stdin.read(buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => return Ok(Some(telegraf::triggers(&buf[..n]))),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Stop::Failed(format!("cannot read stdin: {e}"))),
+        }
+    }
+}
+
+/// Reads whatever stdin holds now, without waiting: whether a newline came,
+/// and whether stdin reached EOF.
+fn drain_stdin(stdin: &mut File, buf: &mut [u8]) -> Result<(bool, bool), Stop> {
+    let mut newline = false;
+    loop {
+        let [input] = poll([stdin.as_raw_fd()], Some(Duration::ZERO))
+            .map_err(|e| Stop::Failed(format!("poll failed: {e}")))?;
+        if !(input.readable || input.error) {
+            return Ok((newline, false));
+        }
+        match read_stdin(stdin, buf)? {
+            None => return Ok((newline, true)),
+            Some(n) => newline |= n > 0,
         }
     }
 }

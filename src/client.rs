@@ -135,14 +135,7 @@ impl Client {
             // /var/run is a link to /run on current systems: the same socket
             // twice in `auto` would be tried (and reported) twice.
             if let Address::Unix(path) = address {
-                // The directory, not the socket: resolving it needs no access
-                // to chronyd's private directory, so it works unprivileged.
-                let real = path
-                    .parent()
-                    .and_then(|dir| std::fs::canonicalize(dir).ok())
-                    .zip(path.file_name())
-                    .map(|(dir, name)| dir.join(name))
-                    .unwrap_or_else(|| path.clone());
+                let real = resolved_socket(path);
                 if seen_sockets.contains(&real) {
                     continue;
                 }
@@ -169,6 +162,17 @@ impl Client {
         }
         Err(Error::from_attempts(failures))
     }
+}
+
+/// `path` with its directory resolved (links followed). The directory, not
+/// the socket: resolving it needs no access to chronyd's private directory,
+/// so it works unprivileged.
+fn resolved_socket(path: &std::path::Path) -> std::path::PathBuf {
+    path.parent()
+        .and_then(|dir| std::fs::canonicalize(dir).ok())
+        .zip(path.file_name())
+        .map(|(dir, name)| dir.join(name))
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// Whether a failure on a reused connection means the peer went away.
@@ -311,7 +315,7 @@ fn read(
             if sent { conn.session.fd() } else { -1 },
             cancel.unwrap_or(-1),
         ];
-        let ready = ffi::poll(&fds, Some(until - now)).map_err(|e| {
+        let ready = ffi::poll(fds, Some(until - now)).map_err(|e| {
             Error::new(
                 ErrorKind::Protocol,
                 Some(&address),

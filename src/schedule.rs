@@ -28,11 +28,6 @@ impl Schedule {
         self.at(self.slot)
     }
 
-    /// After a gather: moves to the next slot, as [`Schedule::next`].
-    pub fn advance(&mut self, now: Instant) {
-        self.next(now);
-    }
-
     /// When slot `slot` is due.
     fn at(&self, slot: u64) -> Instant {
         let nanos = self.interval.as_nanos().saturating_mul(u128::from(slot));
@@ -99,7 +94,7 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Schedule::new(t0, Duration::from_millis(100));
         for k in 1..=5u32 {
-            s.advance(s.due() + Duration::from_millis(30));
+            s.next(s.due() + Duration::from_millis(30));
             assert_eq!(s.due(), t0 + Duration::from_millis(100) * k);
         }
     }
@@ -108,8 +103,8 @@ mod tests {
     fn early_wake_still_advances() {
         let t0 = Instant::now();
         let mut s = Schedule::new(t0, Duration::from_millis(100));
-        s.advance(t0);
-        s.advance(t0 + Duration::from_millis(99));
+        s.next(t0);
+        s.next(t0 + Duration::from_millis(99));
         assert_eq!(s.due(), t0 + Duration::from_millis(200));
     }
 

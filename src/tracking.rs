@@ -116,14 +116,15 @@ impl Timestamp {
         }
     }
 
+    /// Nanoseconds since the Unix epoch (InfluxDB's timestamp unit).
+    pub fn unix_nanos(self) -> i128 {
+        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
     /// Seconds from `self` to `later` (negative when `later` is earlier),
     /// computed on the integer parts so no precision is lost for close times.
     pub fn seconds_until(self, later: Timestamp) -> f64 {
-        // One rounding only: the difference in whole nanoseconds is exact
-        // in an f64 below 2^53 ns (104 days), then divided once.
-        let nanos = (i128::from(later.secs) - i128::from(self.secs)) * 1_000_000_000
-            + (i128::from(later.nanos) - i128::from(self.nanos));
-        nanos as f64 / 1e9
+        seconds(later.unix_nanos() - self.unix_nanos())
     }
 }
 
@@ -226,19 +227,21 @@ impl Tracking {
             return None;
         }
         // In whole nanoseconds, then one division: adding the correction
-        // as a float after dividing would round twice (1.5363917519999999).
-        let now = Timestamp::from_system_time(now);
-        let then = self.reference_time;
+        // as a float after dividing would round twice (0.9022605929999999).
         let correction = if self.current_correction.is_finite() {
             (self.current_correction * 1e9).round() as i128
         } else {
             0
         };
-        let nanos = (i128::from(now.secs) - i128::from(then.secs)) * 1_000_000_000
-            + (i128::from(now.nanos) - i128::from(then.nanos))
-            + correction;
-        Some(nanos as f64 / 1e9)
+        let now = Timestamp::from_system_time(now).unix_nanos();
+        Some(seconds(now + correction - self.reference_time.unix_nanos()))
     }
+}
+
+/// Whole nanoseconds as seconds, with one rounding (the count is exact in
+/// an f64 below 2^53 ns, 104 days).
+fn seconds(nanos: i128) -> f64 {
+    nanos as f64 / 1e9
 }
 
 /// See [`Tracking::reference_name`].
@@ -263,29 +266,32 @@ fn ascii_id(reference_id: u32) -> Option<String> {
         .then(|| String::from_utf8_lossy(name).into_owned())
 }
 
+/// The one tracking report the unit tests share: synchronised to
+/// 127.0.0.1 at stratum 4, last updated at 1795675340.924973746.
+#[cfg(test)]
+pub(crate) fn sample() -> Tracking {
+    Tracking {
+        reference_id: 0x7F00_0001,
+        address: Some("127.0.0.1".parse().expect("an IP address")),
+        stratum: 4,
+        leap_status: LeapStatus::Normal,
+        reference_time: Timestamp::new(1_795_675_340, 924_973_746),
+        current_correction: 0.0499984,
+        last_offset: -1.8e-8,
+        rms_offset: 5.6e-8,
+        frequency: -0.0014,
+        residual_frequency: -0.0004,
+        skew: 0.028,
+        root_delay: 5.5e-6,
+        root_dispersion: 1.4e-6,
+        update_interval: 0.51,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
-
-    fn sample() -> Tracking {
-        Tracking {
-            reference_id: 0x7F00_0001,
-            address: Some("127.0.0.1".parse().unwrap()),
-            stratum: 4,
-            leap_status: LeapStatus::Normal,
-            reference_time: Timestamp::new(1_795_675_340, 924_973_746),
-            current_correction: 0.0499984,
-            last_offset: -1.8e-8,
-            rms_offset: 5.6e-8,
-            frequency: -0.0014,
-            residual_frequency: -0.0004,
-            skew: 0.028,
-            root_delay: 5.5e-6,
-            root_dispersion: 1.4e-6,
-            update_interval: 0.51,
-        }
-    }
 
     #[test]
     fn name_ip() {
@@ -365,21 +371,21 @@ mod tests {
 
     #[test]
     fn age_with_correction_is_rounded_once() {
+        // 0.901749038 s + 0.000511555 s added as floats gives
+        // 0.9022605929999999; summed in nanoseconds, 0.902260593.
         let mut t = sample();
         t.reference_time = Timestamp::new(1_795_675_340, 0);
-        t.current_correction = 0.000_391_752;
-        let now = UNIX_EPOCH + Duration::new(1_795_675_341, 536_000_000);
-        assert_eq!(t.reference_age(now).unwrap().to_string(), "1.536391752");
+        t.current_correction = 0.000_511_555;
+        let now = UNIX_EPOCH + Duration::new(1_795_675_340, 901_749_038);
+        assert_eq!(t.reference_age(now).unwrap().to_string(), "0.902260593");
     }
 
     #[test]
     fn age_is_rounded_once() {
-        // 0.457490295 s: adding 0 s and 457490295 ns / 1e9 separately
-        // would be fine, but 12 s + 0.457490295 rounds twice.
-        let t = Timestamp::new(1_795_675_340, 100_000_000);
-        let later = Timestamp::new(1_795_675_352, 557_490_295);
-        assert_eq!(t.seconds_until(later), 12.457490295);
-        assert_eq!(t.seconds_until(later).to_string(), "12.457490295");
+        // 1 s - 0.542509705 s as floats gives 0.45749029500000005.
+        let t = Timestamp::new(1_795_677_000, 700_000_000);
+        let later = Timestamp::new(1_795_677_001, 157_490_295);
+        assert_eq!(t.seconds_until(later).to_string(), "0.457490295");
     }
 
     #[test]

@@ -162,7 +162,7 @@ fn once_builtin_only_and_plugin_instance() {
     assert_eq!(status, 0);
     let values = by_type(&lines);
     assert_eq!(lines.len(), 10, "{lines:?}");
-    for m in Metric::BUILTIN {
+    for &m in Metric::BUILTIN {
         let key = format!("{}-chrony", m.type_name());
         assert_eq!(
             values[&key].identifier,

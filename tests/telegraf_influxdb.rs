@@ -9,7 +9,7 @@
 
 mod support;
 
-use chrony_plugins::telegraf::{render, unix_nanos, ExtraField, Format};
+use chrony_plugins::telegraf::{render, ExtraField, Format};
 use chrony_plugins::{Client, Target, Timestamp, Tracking};
 use std::collections::BTreeMap;
 use std::fs;
@@ -300,7 +300,7 @@ fn library_values_come_back_exactly() {
     let rows = influx.query("lib", "SELECT * FROM chrony");
     assert_eq!(rows.len(), 1, "{rows:?}");
     let row = &rows[0];
-    let ns = |ts: Timestamp| unix_nanos(ts).to_string();
+    let ns = |ts: Timestamp| ts.unix_nanos().to_string();
     assert_eq!(row["time"], ns(Timestamp::from_system_time(now)));
 
     assert_eq!(

@@ -589,33 +589,6 @@ mod tests {
     }
 
     #[test]
-    fn reference_age_rounds_once() {
-        use crate::tracking::LeapStatus;
-        use std::time::{Duration, UNIX_EPOCH};
-        let t = Tracking {
-            reference_id: 0,
-            address: None,
-            stratum: 4,
-            leap_status: LeapStatus::Normal,
-            reference_time: crate::tracking::Timestamp::new(1_795_677_000, 700_000_000),
-            current_correction: 0.0,
-            last_offset: 0.0,
-            rms_offset: 0.0,
-            frequency: 0.0,
-            residual_frequency: 0.0,
-            skew: 0.0,
-            root_delay: 0.0,
-            root_dispersion: 0.0,
-            update_interval: 0.0,
-        };
-        let now = UNIX_EPOCH + Duration::new(1_795_677_001, 157_490_295);
-        let age = t.reference_age(now).unwrap();
-        assert_eq!(number::decimal(age).unwrap(), "0.457490295");
-        let earlier = UNIX_EPOCH + Duration::new(1_795_676_999, 0);
-        assert_eq!(t.reference_age(earlier), Some(-1.7));
-    }
-
-    #[test]
     fn clean_removes_pipes_and_newlines() {
         assert_eq!(clean("/tmp/a|b\nc"), "/tmp/a/b c");
     }

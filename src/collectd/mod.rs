@@ -11,7 +11,6 @@
 //!   sends, so existing graphs carry on.
 //! - [`Notifier`]: the state machine that turns each gather's outcome into
 //!   `PUTNOTIF` lines and stderr lines, once per change ([`notify`]).
-//! - [`Schedule`]: absolute gather times that never drift ([`crate::schedule`]).
 //! - [`settings`]: `COLLECTD_INTERVAL`, `COLLECTD_HOSTNAME` and the system
 //!   hostname.
 
@@ -20,7 +19,6 @@ pub mod notify;
 pub mod settings;
 pub mod values;
 
-pub use crate::schedule::Schedule;
 pub use ident::{Identity, NameError, PLUGIN};
 pub use notify::{Notification, Notifier, Severity, Update};
 pub use values::{epoch, Metric, Renderer, ValueSet};

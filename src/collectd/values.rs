@@ -62,20 +62,6 @@ pub enum ValueSet {
 }
 
 impl Metric {
-    /// The built-in plugin's values, in its order.
-    pub const BUILTIN: [Metric; 10] = [
-        Metric::Stratum,
-        Metric::ReferenceTime,
-        Metric::CurrentCorrection,
-        Metric::LastOffset,
-        Metric::RmsOffset,
-        Metric::Frequency,
-        Metric::Skew,
-        Metric::RootDelay,
-        Metric::RootDispersion,
-        Metric::UpdateInterval,
-    ];
-
     /// Every value, the built-in ones first.
     pub const ALL: [Metric; 15] = [
         Metric::Stratum,
@@ -94,6 +80,9 @@ impl Metric {
         Metric::ReferenceAge,
         Metric::RootDistance,
     ];
+
+    /// The built-in plugin's ten values, in its order: the first of [`Metric::ALL`].
+    pub const BUILTIN: &'static [Metric] = Metric::ALL.split_at(10).0;
 
     /// The collectd type (from `types.db`, one GAUGE data source each).
     pub fn type_name(self) -> &'static str {
@@ -147,7 +136,7 @@ impl Metric {
             Metric::Synchronised => u8::from(t.is_synchronised()).to_string(),
             Metric::ReferenceAge => t
                 .reference_age(now)
-                .and_then(crate::number::decimal)
+                .and_then(number::decimal)
                 .unwrap_or_else(|| "U".into()),
             Metric::RootDistance => float(t.root_distance()),
         }
@@ -176,7 +165,7 @@ impl Renderer {
     pub fn new(identity: &Identity, interval: Duration, set: ValueSet) -> Renderer {
         let metrics: &[Metric] = match set {
             ValueSet::All => &Metric::ALL,
-            ValueSet::Builtin => &Metric::BUILTIN,
+            ValueSet::Builtin => Metric::BUILTIN,
         };
         let interval = number::decimal(interval.as_secs_f64()).expect("a duration is finite");
         let lines = metrics
@@ -201,26 +190,8 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracking::{LeapStatus, Timestamp};
-
-    fn sample() -> Tracking {
-        Tracking {
-            reference_id: 0x7F00_0001,
-            address: Some("127.0.0.1".parse().unwrap()),
-            stratum: 4,
-            leap_status: LeapStatus::Normal,
-            reference_time: Timestamp::new(1_795_675_340, 924_973_746),
-            current_correction: 0.0499984,
-            last_offset: -1.8e-8,
-            rms_offset: 5.6e-8,
-            frequency: -0.0014,
-            residual_frequency: -0.0004,
-            skew: 0.028,
-            root_delay: 5.5e-6,
-            root_dispersion: 1.4e-6,
-            update_interval: 0.51,
-        }
-    }
+    use crate::tracking::sample;
+    use crate::tracking::Timestamp;
 
     fn at(secs: u64, nanos: u32) -> SystemTime {
         UNIX_EPOCH + Duration::new(secs, nanos)

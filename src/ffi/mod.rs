@@ -329,29 +329,8 @@ pub(crate) fn send_dontwait(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
 /// Waits until `fd` can be written (or has an error: the write then says
 /// which) or `cancel` is readable. `Ok(true)` when `cancel` woke it.
 pub(crate) fn wait_writable(fd: RawFd, cancel: RawFd) -> io::Result<bool> {
-    let mut pfds = [
-        libc::pollfd {
-            fd,
-            events: libc::POLLOUT,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: cancel,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
-    loop {
-        // SAFETY: pfds is a valid array of two pollfd structs.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), 2, -1) };
-        if rc >= 0 {
-            return Ok(pfds[1].revents != 0);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    let revents = poll_events([(fd, libc::POLLOUT), (cancel, libc::POLLIN)], None)?;
+    Ok(revents[1] != 0)
 }
 
 /// Whether this process may create entries in `dir` (access(2) with W_OK|X_OK),
@@ -397,16 +376,28 @@ pub struct Ready {
 
 /// Waits until one of `fds` is readable or has an error, or `timeout` passes
 /// (`None` waits without limit). Retries on EINTR with the time left.
-/// Returns one [`Ready`] per fd, all default on timeout.
-pub fn poll(fds: &[RawFd], timeout: Option<Duration>) -> io::Result<Vec<Ready>> {
-    let mut pfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
+/// Returns one [`Ready`] per fd, all default on timeout. A negative fd is
+/// ignored (never ready), which lets a caller leave a slot empty.
+pub fn poll<const N: usize>(fds: [RawFd; N], timeout: Option<Duration>) -> io::Result<[Ready; N]> {
+    let revents = poll_events(fds.map(|fd| (fd, libc::POLLIN)), timeout)?;
+    Ok(revents.map(|r| Ready {
+        readable: r & libc::POLLIN != 0,
+        error: r & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0,
+    }))
+}
+
+/// poll(2) on `(fd, events)` pairs until one is ready or `timeout` passes,
+/// without allocating (a warm read polls once per request). Returns each
+/// fd's `revents`, all zero on timeout.
+fn poll_events<const N: usize>(
+    fds: [(RawFd, libc::c_short); N],
+    timeout: Option<Duration>,
+) -> io::Result<[libc::c_short; N]> {
+    let mut pfds = fds.map(|(fd, events)| libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    });
     let deadline = timeout.map(|t| std::time::Instant::now() + t);
     loop {
         let ms: c_int = match deadline {
@@ -418,25 +409,18 @@ pub fn poll(fds: &[RawFd], timeout: Option<Duration>) -> io::Result<Vec<Ready>> 
                 ms.min(c_int::MAX as u128) as c_int
             }
         };
-        // SAFETY: pfds is a valid array of pfds.len() pollfd structs.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-        if rc < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                    return Ok(vec![Ready::default(); fds.len()]);
-                }
-                continue;
-            }
+        // SAFETY: pfds is a valid array of N pollfd structs.
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), N as libc::nfds_t, ms) };
+        if rc >= 0 {
+            return Ok(pfds.map(|p| p.revents));
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
             return Err(err);
         }
-        return Ok(pfds
-            .iter()
-            .map(|p| Ready {
-                readable: p.revents & libc::POLLIN != 0,
-                error: p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0,
-            })
-            .collect());
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Ok([0; N]);
+        }
     }
 }
 

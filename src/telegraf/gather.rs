@@ -1,5 +1,5 @@
-//! Helpers for the long-running gather loop: the interval schedule, stdin
-//! triggers, and the `E!`/`I!` status lines Telegraf reads from stderr.
+//! Helpers for the long-running gather loop: stdin triggers, and the
+//! `E!`/`I!` status lines Telegraf reads from stderr.
 
 use crate::error::Error;
 

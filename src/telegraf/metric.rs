@@ -90,11 +90,6 @@ pub fn check_source_tags(target: &Target) -> Result<(), TagValueError> {
         .try_for_each(|a| check_tag_value(&a.to_string()))
 }
 
-/// Nanoseconds since the Unix epoch of `t`.
-pub fn unix_nanos(t: Timestamp) -> i128 {
-    i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)
-}
-
 /// Appends the `chrony` line for `t`, read at `now`, to `out`. `None` (and
 /// nothing appended) when no field has a finite value.
 pub fn render(
@@ -135,7 +130,7 @@ pub fn render(
     if format.has(ExtraField::ReferenceTime) && updated {
         // i64 nanoseconds reach the year 2262; chronyd's clock would be
         // broken long before a value beyond that, so such a value is left out.
-        if let Ok(ns) = i64::try_from(unix_nanos(t.reference_time)) {
+        if let Ok(ns) = i64::try_from(t.reference_time.unix_nanos()) {
             line.field(ExtraField::ReferenceTime.key(), FieldValue::Integer(ns));
         }
     }
@@ -162,33 +157,14 @@ pub fn render(
             FieldValue::Boolean(t.is_synchronised()),
         );
     }
-    line.write(unix_nanos(Timestamp::from_system_time(now)), out)
+    line.write(Timestamp::from_system_time(now).unix_nanos(), out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracking::LeapStatus;
+    use crate::tracking::sample;
     use std::time::{Duration, UNIX_EPOCH};
-
-    fn sample() -> Tracking {
-        Tracking {
-            reference_id: 0x7F00_0001,
-            address: Some("127.0.0.1".parse().unwrap()),
-            stratum: 4,
-            leap_status: LeapStatus::Normal,
-            reference_time: Timestamp::new(1_795_675_340, 924_973_746),
-            current_correction: 0.0499984,
-            last_offset: -1.8e-8,
-            rms_offset: 5.6e-8,
-            frequency: -0.0014,
-            residual_frequency: -0.0004,
-            skew: 0.028,
-            root_delay: 5.5e-6,
-            root_dispersion: 1.4e-6,
-            update_interval: 0.51,
-        }
-    }
 
     fn now() -> SystemTime {
         UNIX_EPOCH + Duration::new(1_795_675_350, 924_973_746)

@@ -8,18 +8,15 @@
 //! - [`source_tag`] / [`check_source_tags`]: the `source` tag, set only when
 //!   an address was given explicitly, as inputs.chrony does.
 //! - [`Line`] and the `push_*` functions: line protocol escaping and layout.
-//! - [`Schedule`], [`triggers`], [`StatusLog`]: the execd gather loop's
-//!   absolute interval schedule, stdin triggers, and `E!`/`I!` stderr lines.
+//! - [`triggers`], [`StatusLog`]: the execd gather loop's stdin triggers and
+//!   `E!`/`I!` stderr lines (its `--interval` grid is [`crate::schedule`]).
 
 mod gather;
 mod line;
 mod metric;
 
-pub use crate::schedule::Schedule;
 pub use gather::{triggers, StatusLog};
 pub use line::{
     check_tag_value, push_key, push_measurement, push_string_value, FieldValue, Line, TagValueError,
 };
-pub use metric::{
-    check_source_tags, render, source_tag, unix_nanos, ExtraField, Format, MEASUREMENT,
-};
+pub use metric::{check_source_tags, render, source_tag, ExtraField, Format, MEASUREMENT};
