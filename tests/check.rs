@@ -38,16 +38,10 @@ fn run_command(mut cmd: Command) -> (Output, Duration) {
         let _ = err.read_to_end(&mut v);
         v
     });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > HARD_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the check ran longer than {HARD_LIMIT:?}");
-        }
-        sleep(Duration::from_millis(5));
+    let Some(status) = support::wait_for_exit(&mut child, HARD_LIMIT) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the check ran longer than {HARD_LIMIT:?}");
     };
     let elapsed = start.elapsed();
     let output = Output {
@@ -359,14 +353,7 @@ fn closed_stdout_does_not_panic() {
         .unwrap();
     // Close the read end before the check writes.
     drop(child.stdout.take());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < HARD_LIMIT, "the check hung");
-        sleep(Duration::from_millis(5));
-    };
+    let status = support::wait_for_exit(&mut child, HARD_LIMIT).expect("the check hung");
     let mut err = String::new();
     child
         .stderr
@@ -426,22 +413,13 @@ fn sigterm_during_a_read_leaves_nothing_behind() {
         .unwrap();
     sleep(Duration::from_millis(500));
     let sent = Instant::now();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let mut status = None;
-    while sent.elapsed() < Duration::from_secs(3) {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        sleep(Duration::from_millis(5));
-    }
+    support::send_signal(child.id(), "-TERM");
+    let status = support::wait_for_exit(&mut child, Duration::from_secs(3));
+    let took = sent.elapsed();
     let _ = child.kill();
     let _ = child.wait();
-    let status = status.expect("exit after SIGTERM");
-    assert_eq!(status.code(), Some(3));
-    assert!(sent.elapsed() < Duration::from_secs(1));
+    assert_eq!(status.expect("exit after SIGTERM").code(), Some(3));
+    assert!(took < Duration::from_secs(1), "{took:?}");
     let mut out = String::new();
     child
         .stdout

@@ -73,21 +73,15 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (Debian package icinga2)"));
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{cmd:?} ran past {limit:?}:\n{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
-        sleep(Duration::from_millis(20));
+    if support::wait_for_exit(&mut child, limit).is_some() {
+        return child.wait_with_output().unwrap();
     }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    panic!(
+        "{cmd:?} ran past {limit:?}:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -260,14 +254,8 @@ impl Drop for Icinga {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let pid = child.id().to_string();
-            let _ = Command::new("kill").args(["-TERM", &pid]).status();
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                sleep(Duration::from_millis(50));
-            }
+            support::send_signal(child.id(), "-TERM");
+            support::wait_for_exit(&mut child, Duration::from_secs(10));
             // Whatever is left of the group (workers, the process spawner).
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{pid}")])

@@ -381,7 +381,7 @@ fn chronyd_restart_survived() {
         "--hostname",
         "h1",
     ]);
-    let plugin = Running::spawn(cmd);
+    let mut plugin = Running::spawn(cmd);
     plugin.until(Duration::from_secs(3), |l| l.starts_with("PUTVAL "));
     chrony.restart_client();
     let restarted = now_secs();
@@ -390,7 +390,10 @@ fn chronyd_restart_survived() {
         l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ") && putval(l).time > restarted
     });
     assert_eq!(putval(&line).value, "4");
-    assert!(plugin.child.id() > 0);
+    assert!(
+        plugin.wait(Duration::ZERO).is_none(),
+        "the plugin exited instead of riding out the restart"
+    );
 }
 
 #[test]
@@ -449,16 +452,9 @@ fn closed_stdout_ends_without_panic() {
         .unwrap();
     // collectd gone: nobody reads stdout any more.
     drop(child.stdout.take());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(3) {
-            let _ = child.kill();
-            panic!("still running 3 s after stdout was closed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(status) = support::wait_for_exit(&mut child, Duration::from_secs(3)) else {
+        let _ = child.kill();
+        panic!("still running 3 s after stdout was closed");
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();

@@ -72,16 +72,10 @@ impl Plugin {
 
     fn finish(mut self) {
         self.stdin = None;
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert_eq!(status.code(), Some(0));
-                return;
-            }
-            thread::sleep(Duration::from_millis(5));
+        match support::wait_for_exit(&mut self.child, Duration::from_secs(5)) {
+            Some(status) => assert_eq!(status.code(), Some(0)),
+            None => panic!("did not exit on stdin EOF"),
         }
-        let _ = self.child.kill();
-        panic!("did not exit on stdin EOF");
     }
 }
 

@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
-use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 /// The binary under test.
@@ -53,32 +52,22 @@ pub fn fields(line: &str) -> Vec<String> {
         while chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
             chars.next();
         }
-        let Some(&first) = chars.peek() else {
+        if chars.peek().is_none() {
             return out;
-        };
+        }
         let mut field = String::new();
-        if first == '"' {
-            chars.next();
+        // A field runs to the next white space; a quoted part (the whole
+        // field, or a value after `key=`) may hold spaces and `\` escapes.
+        while let Some(c) = chars.next_if(|c| !c.is_ascii_whitespace()) {
+            if c != '"' {
+                field.push(c);
+                continue;
+            }
             loop {
                 match chars.next().expect("closing quote") {
                     '"' => break,
                     '\\' => field.push(chars.next().expect("escaped character")),
                     c => field.push(c),
-                }
-            }
-        } else {
-            while let Some(c) = chars.next_if(|c| !c.is_ascii_whitespace()) {
-                // key="quoted value"
-                if c == '"' {
-                    loop {
-                        match chars.next().expect("closing quote") {
-                            '"' => break,
-                            '\\' => field.push(chars.next().expect("escaped character")),
-                            c => field.push(c),
-                        }
-                    }
-                } else {
-                    field.push(c);
                 }
             }
         }
@@ -214,24 +203,15 @@ impl Running {
 
     /// Sends `signal` (`-TERM`, `-STOP`...) with kill(1).
     pub fn signal(&self, signal: &str) {
-        let ok = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "kill {signal} failed");
+        assert!(
+            crate::support::send_signal(self.child.id(), signal),
+            "kill {signal} failed"
+        );
     }
 
     /// Waits up to `within` for the exit.
     pub fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            sleep(Duration::from_millis(10));
-        }
-        None
+        crate::support::wait_for_exit(&mut self.child, within)
     }
 
     /// Resident set size of the child in KiB (VmRSS).

@@ -58,6 +58,30 @@ fn chronyd_path() -> PathBuf {
     panic!("chronyd is not installed: run scripts/setup (Debian package `chrony`)");
 }
 
+/// Sends `signal` (`-TERM`, `-STOP`, ...) to `pid` with kill(1); whether it
+/// was delivered.
+pub fn send_signal(pid: u32, signal: &str) -> bool {
+    Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Waits up to `within` for `child` to exit; `None` while it still runs.
+pub fn wait_for_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if start.elapsed() >= within {
+            return None;
+        }
+        sleep(Duration::from_millis(5));
+    }
+}
+
 /// A loopback UDP port that was free a moment ago.
 pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
@@ -280,12 +304,10 @@ impl Chrony {
     }
 
     fn signal_client(&self, signal: &str) {
-        let ok = Command::new("kill")
-            .args([signal, &self.client_pid().to_string()])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "kill {signal} on the client chronyd failed");
+        assert!(
+            send_signal(self.client_pid(), signal),
+            "kill {signal} on the client chronyd failed"
+        );
     }
 
     /// Freezes the client (SIGSTOP): it keeps its sockets but never answers.
@@ -301,21 +323,12 @@ impl Chrony {
     /// Ends the client chronyd (SIGTERM, then SIGKILL after 5 s) and waits for it.
     pub fn kill_client(&mut self) {
         if let Some(mut child) = self.client.take() {
-            let _ = Command::new("kill")
-                .args(["-CONT", &child.id().to_string()])
-                .status();
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(5) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                sleep(Duration::from_millis(20));
+            send_signal(child.id(), "-CONT");
+            send_signal(child.id(), "-TERM");
+            if wait_for_exit(&mut child, Duration::from_secs(5)).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
             }
-            let _ = child.kill();
-            let _ = child.wait();
         }
     }
 
@@ -403,18 +416,12 @@ pub fn sigterm_while_stdout_is_full(
     // A 64 KiB pipe fills within a second at a 1 ms interval.
     sleep(Duration::from_millis(1500));
     let sent = Instant::now();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    while sent.elapsed() < Duration::from_secs(3) {
-        if let Ok(Some(status)) = child.try_wait() {
-            return (Some(status), sent.elapsed());
-        }
-        sleep(Duration::from_millis(5));
-    }
+    send_signal(child.id(), "-TERM");
+    let status = wait_for_exit(&mut child, Duration::from_secs(3));
+    let took = sent.elapsed();
     let _ = child.kill();
     let _ = child.wait();
-    (None, sent.elapsed())
+    (status, took)
 }
 
 /// Runs `cmd` with its stdout on a pipe of ours and reports whether the
