@@ -1,8 +1,13 @@
 # shellcheck shell=bash
 # Start and stop a private chronyd pair on loopback (never the host's chronyd).
 # Source this file, then:
-#   chronyd_pair_start [OFFSET]   sets CHRONY_DIR, SOCK (Unix socket), UDP (127.0.0.1:port)
-#                                  and waits (at most 30 s) until the client is synchronised
+#   chronyd_pair_start [OFFSET]   sets CHRONY_DIR, SOCK (Unix socket), UDP (127.0.0.1:port),
+#                                  CMD_PORT, and waits (at most 30 s) until the client is
+#                                  synchronised. SOCK and CMD_PORT, when set beforehand,
+#                                  choose the client's places (e.g. /run/chrony/chronyd.sock
+#                                  and 323 in a private namespace); its directory must exist
+#                                  with mode 0750. CHRONY_DIR is 0755: files a caller puts
+#                                  there are removed with it.
 #   chronyd_pair_offset OFFSET    restarts the client with `offset OFFSET` on its server line
 #   chronyd_pair_stop             kills both and removes CHRONY_DIR (also run on EXIT)
 # The same layout as the test harness (tests/support/mod.rs): a server with
@@ -63,9 +68,10 @@ chronyd_pair_start() {
     CHRONY_DIR=$(mktemp -d /tmp/cpd.XXXXXX)
     chmod 0755 "$CHRONY_DIR"
     mkdir -m 0750 "$CHRONY_DIR/srv" "$CHRONY_DIR/run"
-    SOCK="$CHRONY_DIR/run/chronyd.sock"
+    SOCK="${SOCK:-$CHRONY_DIR/run/chronyd.sock}"
     _CHRONY_SERVER_PORT=$(_free_udp_port)
-    UDP="127.0.0.1:$(_free_udp_port)"
+    CMD_PORT="${CMD_PORT:-$(_free_udp_port)}"
+    UDP="127.0.0.1:$CMD_PORT"
     cat > "$CHRONY_DIR/server.conf" <<CONF
 port $_CHRONY_SERVER_PORT
 local stratum 3

@@ -13,46 +13,12 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -m 0750 /run/chrony
 ip link set lo up
 
-DIR=$(mktemp -d /tmp/cpa.XXXXXX)
-chmod 0755 "$DIR"
-mkdir -m 0750 "$DIR/srv"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-CHRONYD=$(command -v chronyd || echo /usr/sbin/chronyd)
-cat > "$DIR/server.conf" <<CONF
-port 11123
-local stratum 3
-allow 127.0.0.1
-cmdport 0
-bindcmdaddress $DIR/srv/chronyd.sock
-pidfile $DIR/server.pid
-CONF
-cat > "$DIR/client.conf" <<CONF
-port 0
-server 127.0.0.1 port 11123 iburst minpoll -2 maxpoll -2
-cmdport 323
-bindcmdaddress 127.0.0.1
-bindcmdaddress /run/chrony/chronyd.sock
-pidfile $DIR/client.pid
-CONF
-"$CHRONYD" -x -d -u root -f "$DIR/server.conf" -l "$DIR/server.log" </dev/null >/dev/null 2>&1 &
-PIDS+=($!)
-"$CHRONYD" -x -d -u root -f "$DIR/client.conf" -l "$DIR/client.log" </dev/null >/dev/null 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 400); do
-    if [ -S /run/chrony/chronyd.sock ] && grep -q "Selected source" "$DIR/client.log"; then
-        break
-    fi
-    sleep 0.05
-done
-grep -q "Selected source" "$DIR/client.log" || { echo "chronyd did not synchronise:"; cat "$DIR"/*.log; exit 1; }
-sleep 0.6
+# The client chronyd exactly where a system one would be.
+SOCK=/run/chrony/chronyd.sock
+CMD_PORT=323
+. "$(dirname "$0")/../../scripts/lib/chronyd.sh"
+chronyd_pair_start
+DIR="$CHRONY_DIR"
 
 mkdir -m 0755 "$DIR/bin"
 for b in chrony-tracking check_chrony_tracking telegraf-chrony-tracking collectd-chrony-tracking; do
