@@ -2,6 +2,7 @@
 //! tracking report. Parses the command line, reads the report once within
 //! the timeout, prints what `chrony_plugins::check::render` makes of it and
 //! exits with the state's code. See `chrony_plugins::check` for the rules.
+#![deny(unsafe_code)]
 
 use chrony_plugins::check::cli::{self, Invocation};
 use chrony_plugins::check::{one_line, render, Resolution, State};

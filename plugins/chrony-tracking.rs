@@ -1,6 +1,7 @@
 //! `chrony-tracking`: print chronyd's tracking report as read through the
 //! library, like `chronyc tracking` (or as JSON with `--json`). Used by
 //! `scripts/demo`, and handy to check which address works for a user.
+#![deny(unsafe_code)]
 
 use chrony_plugins::{number, Client, Target, Tracking};
 use clap::Parser;

@@ -3,6 +3,7 @@
 //! chrony plugin, plus a few values it never sent) and `PUTNOTIF` lines when
 //! chronyd stops answering or loses synchronisation. What is printed lives in
 //! `chrony_plugins::collectd`; this file parses options and runs the loop.
+#![deny(unsafe_code)]
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
 use chrony_plugins::collectd::{Identity, Notifier, Renderer, ValueSet};

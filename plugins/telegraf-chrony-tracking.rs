@@ -6,6 +6,7 @@
 //! (`signal = "STDIN"`), or `--interval` gathers on its own absolute schedule
 //! (`signal = "none"`); stdin EOF, SIGTERM or SIGINT end it with status 0.
 //! `--once` gathers once and exits (for `inputs.exec`).
+#![deny(unsafe_code)]
 
 use chrony_plugins::output::{BatchWriter, Written};
 use chrony_plugins::schedule::Schedule;

@@ -8,6 +8,7 @@
 use crate::address::{Address, Target};
 use crate::error::{Error, ErrorKind};
 use crate::ffi::{self, code, FieldType, LibError, OpenError, Session};
+use crate::sys;
 use crate::tracking::{LeapStatus, Timestamp, Tracking};
 use std::ffi::CStr;
 use std::io;
@@ -259,7 +260,7 @@ fn unix_permission_detail(path: &std::path::Path) -> String {
                         unprivileged monitoring reads the UDP command port, 127.0.0.1:323";
     match path.parent() {
         Some(dir)
-            if dir.exists() && std::fs::metadata(path).is_ok() && !ffi::can_write_dir(dir) =>
+            if dir.exists() && std::fs::metadata(path).is_ok() && !sys::can_write_dir(dir) =>
         {
             format!(
                 "permission denied: libchrony cannot create its client socket in {} ({HINT})",
@@ -315,7 +316,7 @@ fn read(
             if sent { conn.session.fd() } else { -1 },
             cancel.unwrap_or(-1),
         ];
-        let ready = ffi::poll(fds, Some(until - now)).map_err(|e| {
+        let ready = sys::poll(fds, Some(until - now)).map_err(|e| {
             Error::new(
                 ErrorKind::Protocol,
                 Some(&address),
@@ -331,7 +332,7 @@ fn read(
         }
         let ready = ready[0];
         if ready.error {
-            if let Some(e) = ffi::socket_error(conn.session.fd()) {
+            if let Some(e) = sys::socket_error(conn.session.fd()) {
                 return Err(io_failure(&address, &e));
             }
         }

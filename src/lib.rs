@@ -14,23 +14,28 @@
 //!   functions of a [`Tracking`] (or an [`Error`]) so that tests can pin them.
 //! - [`number`]: exact, exponent-free number formatting for the output formats.
 //!
-//! All `unsafe` code is in the private `ffi` module.
+//! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
+//! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 mod address;
 pub mod check;
 mod client;
 pub mod collectd;
 mod error;
+#[allow(unsafe_code)]
 mod ffi;
 pub mod number;
 pub mod output;
 pub mod schedule;
+#[allow(unsafe_code)]
+mod sys;
 pub mod telegraf;
 mod tracking;
 
 pub use address::{Address, AddressError, Target, AUTO_CANDIDATES, DEFAULT_PORT, MAX_SOCKET_PATH};
 pub use client::Client;
 pub use error::{Error, ErrorKind};
-pub use ffi::{poll, Ready, TerminationSignals};
+pub use sys::{poll, Ready, TerminationSignals};
 pub use tracking::{reference_name, LeapStatus, Timestamp, Tracking, LOCAL_REFERENCE_ID};

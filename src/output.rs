@@ -14,7 +14,7 @@
 //! `MSG_DONTWAIT`, and anything else (a regular file, `/dev/null`), which
 //! never blocks for long, is written plainly.
 
-use crate::ffi::{self, TerminationSignals};
+use crate::sys::{self, TerminationSignals};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd};
@@ -77,7 +77,7 @@ impl BatchWriter {
                 Sink::Plain(file) => return file.write_all(rest).map(|()| Written::All),
                 Sink::Reopened(file) => (file.write(rest), file.as_raw_fd()),
                 Sink::Socket(file) => {
-                    (ffi::send_dontwait(file.as_raw_fd(), rest), file.as_raw_fd())
+                    (sys::send_dontwait(file.as_raw_fd(), rest), file.as_raw_fd())
                 }
             };
             match result {
@@ -85,7 +85,7 @@ impl BatchWriter {
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if ffi::wait_writable(fd, signals.fd())? && signals.received() {
+                    if sys::wait_writable(fd, signals.fd())? && signals.received() {
                         return Ok(Written::Terminated);
                     }
                 }
