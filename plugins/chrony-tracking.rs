@@ -3,7 +3,7 @@
 //! `scripts/demo`, and handy to check which address works for a user.
 #![deny(unsafe_code)]
 
-use chrony_plugins::{number, Client, Target, Tracking};
+use chrony_plugins::{number, usage, Client, Target, Tracking};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
@@ -33,7 +33,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match usage::parse::<Args>() {
+        Ok(args) => args,
+        Err(usage) => return usage.exit("error: "),
+    };
     let mut client = Client::new(args.target);
     let tracking = match client.tracking(args.timeout) {
         Ok(t) => t,

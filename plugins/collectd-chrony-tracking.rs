@@ -9,7 +9,7 @@ use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
 use chrony_plugins::collectd::{Identity, Notifier, Renderer, ValueSet};
 use chrony_plugins::output::{BatchWriter, Written};
 use chrony_plugins::schedule::Schedule;
-use chrony_plugins::{number, poll, Client, ErrorKind, Target, TerminationSignals};
+use chrony_plugins::{number, poll, text, usage, Client, ErrorKind, Target, TerminationSignals};
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -93,10 +93,7 @@ struct Config {
 /// write has nowhere else to go and is ignored.
 fn log(line: &str) {
     // One line each: collectd logs every stderr line as an error.
-    let line: String = line
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let line = text::one_line(line);
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "{NAME}: {line}");
 }
@@ -149,22 +146,10 @@ fn config(args: Args) -> Result<Config, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // One line: collectd logs each stderr line as an error.
+    let args = match usage::parse::<Args>() {
         Ok(a) => a,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let mut out = io::stdout().lock();
-                let _ = write!(out, "{}", e.render()).and_then(|()| out.flush());
-                return ExitCode::SUCCESS;
-            }
-            // One line: collectd logs each stderr line as an error.
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            log(&format!("{first} (see --help)"));
-            return ExitCode::from(USAGE);
-        }
+        Err(usage) => return usage.exit(&format!("{NAME}: ")),
     };
     match config(args) {
         Ok(c) => run(c),

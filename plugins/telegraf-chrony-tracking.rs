@@ -11,7 +11,7 @@
 use chrony_plugins::output::{BatchWriter, Written};
 use chrony_plugins::schedule::Schedule;
 use chrony_plugins::telegraf::{self, ExtraField, Format, StatusLog};
-use chrony_plugins::{number, poll, Client, ErrorKind, Target, TerminationSignals};
+use chrony_plugins::{number, poll, usage, Client, ErrorKind, Target, TerminationSignals};
 use clap::{Parser, ValueEnum};
 use std::convert::Infallible;
 use std::fs::File;
@@ -203,7 +203,12 @@ enum Stop {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    // One `error: ` line that no argument can break into two (or into a
+    // forged `E! ` line); help and version on stdout.
+    let args = match usage::parse::<Args>() {
+        Ok(args) => args,
+        Err(usage) => return usage.exit("error: "),
+    };
     let mut extras: Vec<ExtraField> = args
         .extra_fields
         .iter()

@@ -50,9 +50,11 @@ impl Address {
 }
 
 impl fmt::Display for Address {
+    /// A path as text, any control character or line break escaped (the
+    /// parser refuses them, but `Address::Unix` can be built directly).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Address::Unix(path) => write!(f, "{}", path.display()),
+            Address::Unix(path) => f.write_str(&crate::text::one_line(&path.to_string_lossy())),
             Address::Udp(sa) => write!(f, "{sa}"),
         }
     }
@@ -70,7 +72,7 @@ impl fmt::Display for AddressError {
         write!(
             f,
             "invalid chronyd address '{}': {}",
-            self.input.escape_debug(),
+            crate::text::one_line(&self.input),
             self.why
         )
     }
@@ -174,14 +176,19 @@ pub(crate) fn check_unix_path(path: &Path) -> Result<(), String> {
         return Err("the path contains a NUL byte".into());
     }
     // No real socket path has one, and it would break every line-based
-    // output that quotes the address (collectd, Telegraf, Nagios).
-    if path
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .any(u8::is_ascii_control)
-    {
-        return Err("the path contains a control character".into());
+    // output that quotes the address (collectd, Telegraf, Nagios): C0 and
+    // C1 controls, NEL, U+2028/U+2029 (see crate::text). A path that is not
+    // UTF-8 is checked byte-wise for C0 controls and DEL.
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let unsafe_char = match std::str::from_utf8(bytes) {
+        Ok(text) => crate::text::first_unsafe(text),
+        Err(_) => bytes
+            .iter()
+            .find(|b| b.is_ascii_control())
+            .map(|&b| char::from(b)),
+    };
+    if let Some(c) = unsafe_char {
+        return Err(format!("the path {}", crate::text::unsafe_char_reason(c)));
     }
     if len > MAX_SOCKET_PATH {
         return Err(format!(
@@ -417,6 +424,40 @@ mod tests {
             .parse::<Address>()
             .unwrap_err();
         assert!(e.to_string().contains("control character"), "{e}");
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
+    }
+
+    /// NEL and LINE SEPARATOR passed the ASCII-only test: such a path was
+    /// accepted and broke the status line wherever it was quoted.
+    #[test]
+    fn invalid_unicode_line_breaks_and_controls() {
+        for bad in [
+            "/tmp/a\u{85}b.sock",
+            "/tmp/a\u{2028}b.sock",
+            "/tmp/a\u{2029}b.sock",
+            "/tmp/a\u{9b}b.sock",
+            "/tmp/a\rE! b.sock",
+            "/tmp/a\u{1b}[2Kb.sock",
+            "/tmp/a\u{202e}b.sock",
+        ] {
+            let e = bad.parse::<Address>().unwrap_err().to_string();
+            assert!(
+                e.contains("control character or line break"),
+                "{bad:?}: {e}"
+            );
+            assert_eq!(crate::text::first_unsafe(&e), None, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn display_escapes_a_path_built_directly() {
+        let a = Address::Unix("/tmp/x\u{2028}E! y".into());
+        assert_eq!(a.to_string(), "/tmp/x\\u{2028}E! y");
+    }
+
+    #[test]
+    fn non_ascii_path_accepted() {
+        assert!("/tmp/chrönyd/sock".parse::<Address>().is_ok());
     }
 
     #[test]

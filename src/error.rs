@@ -109,10 +109,13 @@ impl Error {
         address: Option<&Address>,
         detail: impl Into<String>,
     ) -> Error {
+        // The detail may quote chronyd's reply or an OS message: kept on
+        // one line here, once, for every output that prints it.
+        let detail: String = detail.into();
         Error {
             kind,
             address: address.cloned(),
-            detail: detail.into(),
+            detail: crate::text::one_line(&detail).into_owned(),
             attempts: Vec::new(),
         }
     }
@@ -261,6 +264,19 @@ mod tests {
     #[test]
     fn no_attempts_is_an_error_not_a_panic() {
         assert_eq!(Error::from_attempts(Vec::new()).kind(), ErrorKind::Open);
+    }
+
+    #[test]
+    fn detail_from_a_reply_stays_on_one_line() {
+        let e = at(
+            ErrorKind::Protocol,
+            "127.0.0.1:323",
+            "is 'x\nE! y\u{2028}', not an IP address",
+        );
+        assert_eq!(
+            e.to_string(),
+            "127.0.0.1:323: is 'x\\nE! y\\u{2028}', not an IP address"
+        );
     }
 
     #[test]

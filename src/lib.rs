@@ -12,7 +12,10 @@
 //! - [`Error`] / [`ErrorKind`]: why a read failed, in words a sysadmin can act on.
 //! - [`check`], [`telegraf`], [`collectd`]: what each plugin prints, as
 //!   functions of a [`Tracking`] (or an [`Error`]) so that tests can pin them.
-//! - [`number`]: exact, exponent-free number formatting for the output formats.
+//! - [`number`]: exact, exponent-free number formatting for the output
+//!   formats, and the one duration grammar of every command line.
+//! - [`text`]: text from outside (arguments, paths, replies) kept on one line.
+//! - [`usage`]: one-line usage errors for the clap-based binaries.
 //!
 //! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
 //! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
@@ -32,7 +35,9 @@ pub mod schedule;
 #[allow(unsafe_code)]
 mod sys;
 pub mod telegraf;
+pub mod text;
 mod tracking;
+pub mod usage;
 
 pub use address::{Address, AddressError, Target, AUTO_CANDIDATES, DEFAULT_PORT, MAX_SOCKET_PATH};
 pub use client::Client;

@@ -129,9 +129,10 @@ impl Timestamp {
 }
 
 impl fmt::Display for Timestamp {
-    /// `SECONDS.NNNNNNNNN`, exact.
+    /// `SECONDS.NNNNNNNNN`, exact, signed as a whole: 1.5 s before the
+    /// epoch (`secs = -2, nanos = 500000000`) is `-1.500000000`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:09}", self.secs, self.nanos)
+        f.write_str(&crate::number::seconds_nanos(self.secs, self.nanos))
     }
 }
 
@@ -420,6 +421,26 @@ mod tests {
             "1795675340.924973746"
         );
         assert_eq!(Timestamp::new(5, 7).to_string(), "5.000000007");
+    }
+
+    #[test]
+    fn timestamp_display_negative() {
+        // Printed `-2.500000000` before: the nanoseconds count forwards
+        // from `secs`, not away from zero.
+        assert_eq!(Timestamp::new(-1, -500_000_000).to_string(), "-1.500000000");
+        assert_eq!(Timestamp::new(0, -250_000_000).to_string(), "-0.250000000");
+        assert_eq!(Timestamp::new(-3, 0).to_string(), "-3.000000000");
+        assert_eq!(Timestamp::new(0, 0).to_string(), "0.000000000");
+        assert_eq!(Timestamp::new(0, 1).to_string(), "0.000000001");
+    }
+
+    #[test]
+    fn timestamp_display_reads_back_as_its_value() {
+        for (secs, nanos) in [(-2, 999_999_999), (-1_000_000, 1), (7, 0), (-5, 0)] {
+            let t = Timestamp::new(secs, nanos);
+            let shown: f64 = t.to_string().parse().unwrap();
+            assert!((shown - t.as_secs_f64()).abs() < 1e-6, "{t:?} {shown}");
+        }
     }
 
     #[test]

@@ -9,10 +9,11 @@
 //! with `-` (negative ranges). An option given twice or an argument that is
 //! not an option is an error: nothing the user wrote is silently dropped.
 
-use super::range::{parse_timeout, Range, Unit};
+use super::range::{Range, Unit};
 use super::{Config, State, DEFAULT_OFFSET_CRITICAL, DEFAULT_OFFSET_WARNING};
 use super::{DEFAULT_REF_AGE_CRITICAL, DEFAULT_REF_AGE_WARNING};
 use crate::address::Target;
+use crate::number::parse_timeout;
 use std::ffi::OsString;
 use std::fmt;
 
@@ -68,8 +69,8 @@ Options:
                                  socket path, IP[:port], [IPv6]:port, or a comma-
                                  separated list tried in order [default: auto]
                                  (also --hostname)
-  -t, --timeout DURATION         the whole run ends within this: 10, 2.5s, 500ms
-                                 [default: 10s]
+  -t, --timeout DURATION         the whole run ends within this: 10, 2.5s, 500ms,
+                                 1m 30s; at most 1 day [default: 10s]
   -w, --warning RANGE            WARNING when |offset| (chronyc's \"System time\",
                                  seconds) is outside RANGE [default: {ow}]
   -c, --critical RANGE           CRITICAL likewise [default: {oc}]
@@ -589,5 +590,40 @@ mod tests {
         use std::os::unix::ffi::OsStringExt;
         let e = parse_args([OsString::from_vec(vec![0xff])]).unwrap_err();
         assert!(e.to_string().contains("not valid UTF-8"), "{e}");
+    }
+
+    /// `-t 100000` (27 hours) was taken here and refused by the other
+    /// binaries; `-t 1e3` the reverse. One grammar, one set of limits.
+    #[test]
+    fn timeout_has_the_suites_grammar_and_limits() {
+        assert_eq!(
+            err(&["-t", "100000"]),
+            "invalid value '100000' for -t/--timeout: must be at most 1day"
+        );
+        assert!(
+            err(&["-t", "1e3"]).starts_with("invalid value '1e3' for -t/--timeout: not a duration")
+        );
+        assert!(err(&["-t", "NaN"]).contains("not a duration"));
+        assert!(err(&["-t", "-1"]).ends_with("must not be negative"));
+        assert_eq!(run(&["-t", "1d"]).timeout, crate::number::MAX_TIMEOUT);
+        assert_eq!(run(&["-t", "1m 30s"]).timeout, Duration::from_secs(90));
+        assert_eq!(run(&["-t", "0.25"]).timeout, Duration::from_millis(250));
+    }
+
+    /// A value may hold anything; the message quoting it is made one line
+    /// by the plugin (see `check::one_line`), and an address with a line
+    /// break or separator is refused.
+    #[test]
+    fn host_with_line_breaks_refused() {
+        for bad in [
+            "/tmp/a\u{85}b.sock",
+            "/tmp/a\u{2028}b.sock",
+            "/tmp/a\rb.sock",
+        ] {
+            assert!(
+                err(&["-H", bad]).contains("for -H/--host: invalid chronyd address"),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! a tracking report (or the error that stood in its way).
 //!
 //! - [`range`]: the guidelines' range syntax (`N`, `N:`, `~:N`, `N:M`,
-//!   `@N:M`) and durations for `-t`.
+//!   `@N:M`), endpoints in seconds in the grammar of [`crate::number`].
 //! - [`Config`], [`Limits`], [`Thresholds`]: what the user asked to check,
 //!   with the documented defaults.
 //! - [`render`]: the complete stdout and the exit state, so that snapshots can

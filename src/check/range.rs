@@ -8,7 +8,6 @@
 
 use crate::number;
 use std::fmt;
-use std::time::Duration;
 
 /// A parsed threshold range.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,62 +117,21 @@ impl fmt::Display for Range {
 }
 
 /// One endpoint: a finite decimal number, or with [`Unit::Seconds`] a
-/// duration in humantime notation, optionally negative.
+/// duration in the suite's one grammar ([`number::parse_seconds`]: `500ms`,
+/// `1.5h`, `1h 30m`), optionally negative.
 fn endpoint(text: &str, unit: Unit) -> Result<f64, RangeError> {
     let text = text.trim();
-    if let Some(v) = plain_number(text) {
+    if let Some(v) = number::plain_number(text) {
         return Ok(v);
     }
     if unit == Unit::Seconds {
-        if let Some(v) = decimal_with_unit(text) {
-            return Ok(v);
-        }
-        let (sign, magnitude) = match text.strip_prefix('-') {
-            Some(rest) => (-1.0, rest),
-            None => (1.0, text.strip_prefix('+').unwrap_or(text)),
-        };
-        if let Ok(d) = humantime::parse_duration(magnitude) {
-            return Ok(sign * d.as_secs_f64());
-        }
-        return Err(RangeError(format!(
-            "'{text}' is not a number of seconds or a duration like 500ms, 15m, 1h ({SYNTAX})"
-        )));
+        return number::parse_seconds(text).ok_or_else(|| {
+            RangeError(format!(
+                "'{text}' is not a number of seconds or a duration like 500ms, 15m, 1h ({SYNTAX})"
+            ))
+        });
     }
     Err(RangeError(format!("'{text}' is not a number ({SYNTAX})")))
-}
-
-/// A finite number in plain decimal notation (`10`, `-0.5`, `.5`, `+3`).
-/// Rust's parser alone would also take `inf`, `nan` and `1e3`; ranges take
-/// none of these, as monitoring-plugins does not.
-fn plain_number(text: &str) -> Option<f64> {
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let ok = !digits.is_empty()
-        && digits.chars().any(|c| c.is_ascii_digit())
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && digits.matches('.').count() <= 1;
-    if !ok {
-        return None;
-    }
-    text.parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-/// A plain decimal number with one unit, in seconds: `0.5s`, `1.5h`,
-/// `-10ms`. humantime takes compound durations (`1h 30m`) but no decimals.
-fn decimal_with_unit(text: &str) -> Option<f64> {
-    let split = text.find(|c: char| c.is_alphabetic())?;
-    let (number, unit) = text.split_at(split);
-    let scale = match unit {
-        "ns" => 1e-9,
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" | "sec" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "d" => 86400.0,
-        _ => return None,
-    };
-    let v = plain_number(number)? * scale;
-    v.is_finite().then_some(v)
 }
 
 /// An endpoint as text: `~` for minus infinity, else plain decimal.
@@ -182,28 +140,6 @@ fn show(v: f64) -> String {
         return "~".to_string();
     }
     number::decimal(v).unwrap_or_else(|| "~".to_string())
-}
-
-/// Parses a timeout: a plain number of seconds (`10`, `2.5`) or a humantime
-/// duration (`10s`, `500ms`); zero is refused.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let d = match plain_number(text) {
-        Some(secs) if secs < 0.0 => return Err("must not be negative".into()),
-        Some(secs) => Duration::try_from_secs_f64(secs).map_err(|_| "is too long".to_string())?,
-        None => match decimal_with_unit(text) {
-            Some(secs) if secs < 0.0 => return Err("must not be negative".into()),
-            Some(secs) => {
-                Duration::try_from_secs_f64(secs).map_err(|_| "is too long".to_string())?
-            }
-            None => humantime::parse_duration(text)
-                .map_err(|e| format!("not a duration ({e}); give e.g. 10, 10s or 500ms"))?,
-        },
-    };
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
-    }
-    Ok(d)
 }
 
 #[cfg(test)]
@@ -372,23 +308,16 @@ mod tests {
     }
 
     #[test]
-    fn timeout_forms() {
-        assert_eq!(parse_timeout("10").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_timeout("2.5").unwrap(), Duration::from_millis(2500));
-        assert_eq!(parse_timeout("10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_timeout("2.5s").unwrap(), Duration::from_millis(2500));
-        assert_eq!(parse_timeout("1m 30s").unwrap(), Duration::from_secs(90));
-    }
-
-    #[test]
-    fn timeout_refuses_zero_negative_and_junk() {
-        assert_eq!(parse_timeout("0").unwrap_err(), "must be longer than zero");
-        assert_eq!(parse_timeout("0s").unwrap_err(), "must be longer than zero");
-        assert!(parse_timeout("-1").is_err());
-        assert!(parse_timeout("-1s").is_err());
-        assert!(parse_timeout("5 parsecs").is_err());
-        assert!(parse_timeout("soon").is_err());
-        assert!(parse_timeout("1e3").is_err());
+    fn seconds_endpoints_take_the_timeout_grammar() {
+        // The same words as -t and --interval: decimals with a unit,
+        // compound durations, no exponent.
+        assert_eq!(secs("1m30s:").to_string(), "90:");
+        assert_eq!(secs("2days").to_string(), "172800");
+        for bad in ["1e3", "1e3s", "inf", "nan", "~:1e-3"] {
+            assert!(
+                Range::parse(bad, Unit::Seconds).is_err(),
+                "{bad:?} accepted"
+            );
+        }
     }
 }

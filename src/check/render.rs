@@ -562,9 +562,10 @@ fn short(v: f64, signed: bool) -> String {
 }
 
 /// Keeps text out of perfdata: Icinga and Nagios split the output at the
-/// first `|`, so none may appear in the text (a path could hold one).
+/// first `|`, so none may appear in the text (a path could hold one); and
+/// on one line (line breaks and controls escaped, see `crate::text`).
 pub(crate) fn clean(text: &str) -> String {
-    text.replace('|', "/").replace('\n', " ")
+    crate::text::one_line(text).replace('|', "/")
 }
 
 #[cfg(test)]
@@ -590,6 +591,7 @@ mod tests {
 
     #[test]
     fn clean_removes_pipes_and_newlines() {
-        assert_eq!(clean("/tmp/a|b\nc"), "/tmp/a/b c");
+        assert_eq!(clean("/tmp/a|b\nc"), "/tmp/a/b\\nc");
+        assert_eq!(clean("a\u{85}b\rc;d"), "a\\u{85}b\\rc;d");
     }
 }

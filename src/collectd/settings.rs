@@ -1,6 +1,7 @@
 //! What collectd's exec plugin tells the program through its environment,
 //! and the system host name to fall back on.
 
+use crate::number;
 use std::fmt;
 use std::time::Duration;
 
@@ -22,21 +23,19 @@ impl fmt::Display for SettingError {
 impl std::error::Error for SettingError {}
 
 /// `COLLECTD_INTERVAL`'s value (seconds as a decimal number, `10.000`) as a
-/// duration; an error for anything else, zero, or a negative number.
+/// duration, within the limits of `--interval` ([`number::MIN_INTERVAL`] to
+/// [`number::MAX_INTERVAL`]): a value like `0.000001` would be a busy loop
+/// that floods chronyd and raises false "not answering" notifications.
+/// The error is one line naming the variable and its value.
 pub fn parse_collectd_interval(value: &str) -> Result<Duration, SettingError> {
-    let bad = || {
+    let shown = crate::text::one_line(value);
+    let secs = number::plain_number(value.trim()).ok_or_else(|| {
         SettingError(format!(
-            "{INTERVAL_VAR} is {value:?}: expected the interval in seconds, e.g. 10.000"
+            "{INTERVAL_VAR} is '{shown}': expected the interval in seconds, e.g. 10.000"
         ))
-    };
-    let secs: f64 = value.trim().parse().map_err(|_| bad())?;
-    if !secs.is_finite() || secs <= 0.0 {
-        return Err(bad());
-    }
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(bad)
+    })?;
+    number::interval_from_secs(secs)
+        .map_err(|why| SettingError(format!("{INTERVAL_VAR} is '{shown}': the interval {why}")))
 }
 
 /// The system's host name, as `hostname` prints it: from
@@ -85,6 +84,41 @@ mod tests {
                 "{bad}: {e}"
             );
         }
+    }
+
+    /// `0.000001` was taken and the plugin gathered in a busy loop.
+    #[test]
+    fn collectd_interval_has_the_interval_limits() {
+        assert_eq!(
+            parse_collectd_interval("0.000001").unwrap_err().to_string(),
+            "COLLECTD_INTERVAL is '0.000001': the interval must be at least 1ms"
+        );
+        assert_eq!(
+            parse_collectd_interval("0.001").unwrap(),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            parse_collectd_interval("86400.000").unwrap(),
+            Duration::from_secs(86_400)
+        );
+        for bad in [
+            "0.0009",
+            "86401",
+            "1e9",
+            "99999999999999999999999",
+            "-0",
+            "+inf",
+        ] {
+            assert!(parse_collectd_interval(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn collectd_interval_error_is_one_line() {
+        let e = parse_collectd_interval("1\nE! x\u{85}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(crate::text::first_unsafe(&e), None, "{e}");
     }
 
     #[test]

@@ -49,8 +49,9 @@ impl StatusLog {
     /// Some other problem kept this gather from giving a metric: the `E! `
     /// line to write, unless it repeats the last one.
     pub fn problem(&mut self, what: &str) -> Option<String> {
-        // Telegraf reads stderr line by line: keep each message on one line.
-        let text = what.replace(['\n', '\r'], " ");
+        // Telegraf reads stderr line by line: keep each message on one
+        // line (no `\n`, `\r`, NEL, U+2028, ... that could forge an `E! `).
+        let text = crate::text::one_line(what).into_owned();
         if self.failing.as_deref() == Some(text.as_str()) {
             return None;
         }
@@ -107,6 +108,8 @@ mod tests {
     #[test]
     fn status_one_line() {
         let mut log = StatusLog::new();
-        assert_eq!(log.problem("x\ny").unwrap(), "E! x y");
+        assert_eq!(log.problem("x\nE! y").unwrap(), "E! x\\nE! y");
+        assert_eq!(log.problem("x\u{85}E! y").unwrap(), "E! x\\u{85}E! y");
+        assert_eq!(log.problem("x\rI! y").unwrap(), "E! x\\rI! y");
     }
 }
