@@ -23,9 +23,28 @@ use support::Chrony;
 const HOST: &str = "chrony e2e";
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The name of user `nobody`'s primary group, as collectd's `Exec
+/// "user:group"` wants it: `nogroup` on Debian and Ubuntu, `nobody` on
+/// Fedora and EL (which have no `nogroup`).
+fn nobody_group() -> String {
+    let out = Command::new("id")
+        .args(["-gn", "nobody"])
+        .output()
+        .expect("run id(1) (coreutils)");
+    assert!(
+        out.status.success(),
+        "`id -gn nobody` failed: the system has no user nobody? {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let group = String::from_utf8(out.stdout).expect("a UTF-8 group name");
+    let group = group.trim();
+    assert!(!group.is_empty(), "`id -gn nobody` printed nothing");
+    group.to_string()
+}
+
 /// The shipped `collectd/chrony-tracking.conf`, pointed at `plugin` and
-/// `udp` instead of /usr/bin and port 323, so the snippet users copy is the
-/// one collectd runs here.
+/// `udp` instead of /usr/bin and port 323 (and at nobody's own group), so
+/// the snippet users copy is the one collectd runs here.
 fn exec_snippet(plugin: &Path, udp: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("collectd/chrony-tracking.conf");
     let snippet = fs::read_to_string(path).expect("collectd/chrony-tracking.conf");
@@ -38,8 +57,9 @@ fn exec_snippet(plugin: &Path, udp: &str) -> String {
     snippet.replace(
         exec,
         &format!(
-            r#"Exec "nobody:nogroup" "{}" "-H" "{udp}""#,
-            plugin.display()
+            r#"Exec "nobody:{group}" "{}" "-H" "{udp}""#,
+            plugin.display(),
+            group = nobody_group(),
         ),
     )
 }

@@ -24,7 +24,10 @@ mkdir -m 0755 "$DIR/bin"
 for b in chrony-tracking check_chrony_tracking telegraf-chrony-tracking collectd-chrony-tracking; do
     install -m 0755 "$PLUGIN_BIN_DIR/$b" "$DIR/bin/$b"
 done
-nobody() { setpriv --reuid=nobody --regid=65534 --clear-groups -- "$@"; }
+# nobody's own group: nogroup on Debian, nobody on Fedora/EL (both gid 65534
+# there, but not everywhere).
+NOBODY_GID=$(id -g nobody)
+nobody() { setpriv --reuid=nobody --regid="$NOBODY_GID" --clear-groups -- "$@"; }
 run() { # run NAME CMD...: output and exit status between markers
     local name=$1 rc=0 out
     shift
