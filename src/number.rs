@@ -135,16 +135,27 @@ fn bounded(secs: f64, min: Duration, max: Duration) -> Result<Duration, String> 
         return Err("must be longer than zero".into());
     }
     if secs > max.as_secs_f64() {
-        return Err(format!("must be at most {}", duration(max)));
+        return Err(format!("must be at most {}", limit(max)));
     }
     let d = Duration::from_secs_f64(secs);
     if d.is_zero() {
         return Err("must be longer than zero".into());
     }
     if d < min {
-        return Err(format!("must be at least {}", duration(min)));
+        return Err(format!("must be at least {}", limit(min)));
     }
     Ok(d)
+}
+
+/// A limit in an error message: `1 day`, `2 days`, else as [`duration`]
+/// writes it (`1ms`).
+fn limit(d: Duration) -> String {
+    const DAY: u64 = 86_400;
+    match (d.as_secs(), d.subsec_nanos()) {
+        (DAY, 0) => "1 day".to_string(),
+        (s, 0) if s % DAY == 0 => format!("{} days", s / DAY),
+        _ => duration(d),
+    }
 }
 
 /// What to write instead of something that is not a duration.
@@ -170,7 +181,7 @@ pub fn interval_from_secs(secs: f64) -> Result<Duration, String> {
     bounded(secs, MIN_INTERVAL, MAX_INTERVAL)
 }
 
-/// A duration as people write it: `10s`, `500ms`, `2m 30s`, `1day`.
+/// A duration as people write it: `10s`, `500ms`, `2m 30s`.
 pub fn duration(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
@@ -336,7 +347,10 @@ mod tests {
     fn timeout_same_grammar_for_every_binary() {
         assert!(parse_timeout("1e3").is_err());
         assert!(parse_timeout("1e19").is_err());
-        assert_eq!(parse_timeout("100000").unwrap_err(), "must be at most 1day");
+        assert_eq!(
+            parse_timeout("100000").unwrap_err(),
+            "must be at most 1 day"
+        );
         assert!(parse_timeout("2d").is_err());
         assert_eq!(parse_timeout("1d").unwrap(), MAX_TIMEOUT);
         assert_eq!(parse_timeout("86400").unwrap(), MAX_TIMEOUT);
@@ -374,6 +388,13 @@ mod tests {
         ] {
             assert!(interval_from_secs(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn limits_in_words() {
+        assert_eq!(limit(MAX_TIMEOUT), "1 day");
+        assert_eq!(limit(Duration::from_secs(172_800)), "2 days");
+        assert_eq!(limit(MIN_INTERVAL), "1ms");
     }
 
     #[test]

@@ -598,7 +598,7 @@ mod tests {
     fn timeout_has_the_suites_grammar_and_limits() {
         assert_eq!(
             err(&["-t", "100000"]),
-            "invalid value '100000' for -t/--timeout: must be at most 1day"
+            "invalid value '100000' for -t/--timeout: must be at most 1 day"
         );
         assert!(
             err(&["-t", "1e3"]).starts_with("invalid value '1e3' for -t/--timeout: not a duration")
