@@ -103,8 +103,8 @@ Options:
   -V, --version                  print the version
 
 RANGE: N (alert outside 0..N), N: (below N), ~:N (above N), N:M (outside
-N..M), @N:M (inside N..M); endpoints inclusive, critical checked before
-warning; `~:` never alerts. Ranges in seconds also take units on each
+N..M), @N:M (inside N..M). Endpoints inclusive, critical checked before
+warning, `~:` never alerts. Ranges in seconds also take units on each
 endpoint: 500ms, 0.5s, 15m, 1h:. STATE: ok, warning, critical or unknown.
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 ",
