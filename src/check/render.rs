@@ -439,9 +439,10 @@ fn reference_kind(t: &Tracking) -> &'static str {
 /// known, trailing empty fields dropped.
 ///
 /// An unknown value (a placeholder, a clock never updated, NaN) leaves its
-/// label out rather than print `U`: Icinga 2 (up to at least 2.14) throws on
-/// `U` and its metric writers log a warning for it on every check, and
-/// Monitoring::Plugin::Performance drops the label anyway.
+/// label out rather than print `U`: Icinga 2's parser throws on `U` (2.13,
+/// Icinga/icinga2#9282) and its metric writers log a warning for it on every
+/// check, Monitoring::Plugin::Performance drops the label anyway, and Nagios 4
+/// passes perfdata on unparsed.
 ///
 /// warn/crit are written only where the check applied them to the value
 /// printed: the signed `offset` and `frequency` carry none, their absolute
