@@ -719,3 +719,26 @@ fn no_semicolon_and_no_space_before_the_pipe() {
     let r = ok(refclock, &Config::default());
     assert!(r.text.contains("reference G,S (refclock)"), "{}", r.text);
 }
+
+/// Usage errors (the binary prints `one_line` of them) and the help text
+/// have no `;` either, whatever the user typed.
+#[test]
+fn usage_errors_and_help_have_no_semicolon() {
+    use super::{cli, one_line};
+    for args in [
+        &["-H", "chrony.example.org"][..],
+        &["-H", "/".repeat(200).as_str()][..],
+        &["-w", "a;b"][..],
+        &["-t", "soon"][..],
+        &["-w", "1:0"][..],
+        &["--nonsense"][..],
+    ] {
+        let e = cli::parse_args(args.iter().map(std::ffi::OsString::from))
+            .err()
+            .unwrap_or_else(|| panic!("{args:?} accepted"));
+        let line = one_line(&e.to_string());
+        assert!(!line.contains(';'), "{args:?}: {line}");
+    }
+    assert!(!cli::help().contains(';'), "{}", cli::help());
+    assert!(!cli::USAGE.contains(';'));
+}
