@@ -128,7 +128,7 @@ impl Error {
             format!("no answer within {after} (chronyd stopped, overloaded, or packets dropped)")
         } else {
             format!(
-                "no valid answer within {after} ({ignored} replies ignored: malformed, or answers to an earlier request; chronyd too slow, or not chronyd's command port?)"
+                "no valid answer within {after} ({ignored} replies ignored: malformed, or answers to an earlier request - chronyd too slow, or not chronyd's command port?)"
             )
         };
         Error::new(ErrorKind::Timeout, Some(address), detail)

@@ -107,13 +107,15 @@ fn synchronised_is_ok_over_udp_and_socket() {
         let line = first_line(&out);
         assert!(line.starts_with("CHRONY OK - offset "), "{line}");
         assert!(
-            line.contains(", reference 127.0.0.1 stratum 4, leap status normal | offset="),
+            line.contains(", reference 127.0.0.1 stratum 4, leap status normal|offset="),
             "{line}"
         );
         for label in [
+            " offset_abs=",
             " last_offset=",
             " rms_offset=",
             " frequency=",
+            " frequency_abs=",
             " residual_frequency=",
             " skew=",
             " root_delay=",
@@ -145,7 +147,9 @@ fn offset_of_50ms_is_warning_with_tight_thresholds() {
         line.contains(" s outside 0.01 (WARNING), reference 127.0.0.1 stratum 4"),
         "{line}"
     );
-    assert!(line.contains("| offset=0.0"), "{line}");
+    assert!(line.contains("|offset=0.0"), "{line}");
+    // The ranges are on the absolute value, where the check applied them.
+    assert!(line.contains(" offset_abs=0.0"), "{line}");
     assert!(line.contains("s;0.01;0.1 "), "{line}");
     // Over the socket too, and with -v one line per metric.
     let socket = chrony.socket_address();
@@ -182,11 +186,25 @@ fn server_never_answering_is_critical_not_synchronized() {
     assert_eq!(code, 2, "{out}");
     assert!(
         first_line(&out).starts_with(
-            "CHRONY CRITICAL - not synchronized: chronyd has no usable source (CRITICAL) | offset="
+            "CHRONY CRITICAL - not synchronized: chronyd has no usable source (CRITICAL)|offset="
         ),
         "{out}"
     );
-    assert!(out.contains(" stratum=0;;;0;16 "), "{out}");
+    // chronyd's placeholders (stratum 0, root delay and dispersion 1 s,
+    // skew 0, no reference time) are not values: left out, never `U`.
+    for absent in [
+        "stratum=",
+        "root_delay=",
+        "root_dispersion=",
+        "root_distance=",
+        "skew=",
+        "residual_frequency=",
+        "ref_age=",
+        "=U",
+        ";0.1;1",
+    ] {
+        assert!(!out.contains(absent), "{absent} in {out}");
+    }
     // The option maps it.
     let (code, out, _) = check(&[
         "-H",
@@ -270,6 +288,8 @@ fn nobody_reads_the_command_port_but_not_the_socket() {
         "{line}"
     );
     assert!(line.contains("UDP command port, 127.0.0.1:323"), "{line}");
+    // Nagios 4, Naemon and Centreon would turn a `;` into `:`.
+    assert!(!out.contains(';'), "{out}");
     assert_no_leftovers(&chrony);
 }
 

@@ -334,6 +334,38 @@ fn service(name: &str, address: &str, extra: &str) -> String {
     )
 }
 
+/// Each item as Icinga 2's perfdata writers read it: its own
+/// `parse_performance_data` (which throws on a value such as `U`) must take
+/// it, with the label and the numeric warn/crit the check wrote.
+fn assert_icinga_parses(perf: &[String]) {
+    let calls: Vec<String> = perf
+        .iter()
+        .map(|p| format!("parse_performance_data({p:?})"))
+        .collect();
+    let mut cmd = Command::new("icinga2");
+    cmd.args(["console", "--eval"])
+        .arg(format!("[{}]", calls.join(",")));
+    let out = run_bounded(cmd, Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "icinga2 refused {perf:?}: {text}");
+    let parsed: Vec<Value> = serde_json::from_str(text.trim()).expect("a JSON array");
+    for (p, v) in perf.iter().zip(&parsed) {
+        assert_eq!(
+            Some(p.split('=').next().unwrap()),
+            v["label"].as_str(),
+            "{v}"
+        );
+        let fields: Vec<&str> = p.split(';').collect();
+        for (i, key) in [(1, "warn"), (2, "crit")] {
+            match fields.get(i).filter(|f| !f.is_empty()) {
+                Some(f) => assert_eq!(v[key].as_f64(), f.parse().ok(), "{p}: {v}"),
+                None => assert!(v[key].is_null(), "{p}: {v}"),
+            }
+        }
+    }
+    assert_eq!(parsed.len(), perf.len());
+}
+
 fn perfdata(r: &Value) -> Vec<String> {
     r["performance_data"]
         .as_array()
@@ -377,9 +409,11 @@ fn icinga_runs_the_check_and_reports_state_output_and_perfdata() {
         labels,
         [
             "offset",
+            "offset_abs",
             "last_offset",
             "rms_offset",
             "frequency",
+            "frequency_abs",
             "residual_frequency",
             "skew",
             "root_delay",
@@ -390,9 +424,14 @@ fn icinga_runs_the_check_and_reports_state_output_and_perfdata() {
             "ref_age"
         ]
     );
-    assert!(perf[0].ends_with("s;0.01;0.1"), "{perf:?}");
-    assert_eq!(perf[9], "stratum=4;;;0;16");
-    assert!(perf[11].ends_with("s;3600;14400"), "{perf:?}");
+    // Ranges on the absolute offset, where the check applies them.
+    assert!(perf[0].ends_with('s'), "{perf:?}");
+    assert!(perf[1].ends_with("s;0.01;0.1"), "{perf:?}");
+    assert_eq!(perf[11], "stratum=4;;;0;16");
+    assert!(perf[13].ends_with("s;3600;14400"), "{perf:?}");
+    // Icinga keeps whatever precedes `|`: no trailing space.
+    assert!(!output.ends_with(' '), "{output:?}");
+    assert_icinga_parses(&perf);
 
     // +50 ms with -w 0.01 -c 0.1: WARNING, long output per metric (-v).
     let r = icinga.wait_for("offset", 1, limit);
@@ -407,11 +446,14 @@ fn icinga_runs_the_check_and_reports_state_output_and_perfdata() {
         output.contains("\noffset +0.0"),
         "long output missing: {output}"
     );
+    assert!(!output.lines().next().unwrap().ends_with(' '), "{output:?}");
     let perf = perfdata(&r);
+    assert!(perf[0].starts_with("offset=0.0"), "{perf:?}");
     assert!(
-        perf[0].starts_with("offset=0.0") && perf[0].ends_with("s;0.01;0.1"),
+        perf[1].starts_with("offset_abs=0.0") && perf[1].ends_with("s;0.01;0.1"),
         "{perf:?}"
     );
+    assert_icinga_parses(&perf);
 
     // chronyd stopped: CRITICAL after the 2 s timeout, naming the address.
     synced.stop_client();

@@ -70,7 +70,7 @@ Options:
                                  separated list tried in order [default: auto]
                                  (also --hostname)
   -t, --timeout DURATION         the whole run ends within this: 10, 2.5s, 500ms,
-                                 1m 30s; at most 1 day [default: 10s]
+                                 1m 30s, at most 1 day [default: 10s]
   -w, --warning RANGE            WARNING when |offset| (chronyc's \"System time\",
                                  seconds) is outside RANGE [default: {ow}]
   -c, --critical RANGE           CRITICAL likewise [default: {oc}]
@@ -104,8 +104,8 @@ Options:
   -V, --version                  print the version
 
 RANGE: N (alert outside 0..N), N: (below N), ~:N (above N), N:M (outside
-N..M), @N:M (inside N..M); endpoints inclusive, critical checked before
-warning; `~:` never alerts. Ranges in seconds also take units on each
+N..M), @N:M (inside N..M). Endpoints inclusive, critical checked before
+warning, `~:` never alerts. Ranges in seconds also take units on each
 endpoint: 500ms, 0.5s, 15m, 1h:. STATE: ok, warning, critical or unknown.
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 ",

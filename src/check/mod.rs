@@ -10,6 +10,8 @@
 //!   pin both for fixed inputs.
 
 pub mod cli;
+#[cfg(test)]
+mod parsers;
 pub mod range;
 mod render;
 #[cfg(test)]

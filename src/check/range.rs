@@ -96,6 +96,26 @@ impl Range {
     pub fn is_inside(&self) -> bool {
         self.inside
     }
+
+    /// The range as a perfdata warn/crit field.
+    ///
+    /// For a value that is `never_negative` (an absolute value), an outside
+    /// range from at or below 0 up to an end of at least 0 alerts exactly
+    /// when the value passes the end: it is written as the bare end (`N`),
+    /// which every parser reads the same way, and the one form Icinga 2
+    /// keeps (it drops warn/crit with `:`, `~` or `@`). Otherwise the
+    /// normalised range, as [`Display`](fmt::Display) writes it.
+    pub fn perfdata(&self, never_negative: bool) -> String {
+        let bare = never_negative
+            && !self.inside
+            && self.start <= 0.0
+            && self.end >= 0.0
+            && self.end.is_finite();
+        if bare {
+            return show(self.end);
+        }
+        self.to_string()
+    }
 }
 
 impl fmt::Display for Range {
@@ -255,6 +275,38 @@ mod tests {
             ("0.000001", "0.000001"),
         ] {
             assert_eq!(num(given).to_string(), shown, "{given}");
+        }
+    }
+
+    #[test]
+    fn perfdata_bare_end_for_never_negative_values() {
+        for (given, shown) in [
+            ("~:0.1", "0.1"),
+            ("-1:0.1", "0.1"),
+            ("0:0.1", "0.1"),
+            ("0.1", "0.1"),
+            ("0", "0"),
+        ] {
+            assert_eq!(num(given).perfdata(true), shown, "{given}");
+        }
+        // Ranges that mean something else, even for |x|, stay as they are.
+        for kept in ["~:-3", "0.1:", "~:", "0.05:0.1", "@0.1", "@~:0.1"] {
+            assert_eq!(num(kept).perfdata(true), num(kept).to_string(), "{kept}");
+        }
+        // Values that can be negative keep every range as written.
+        assert_eq!(num("~:0.1").perfdata(false), "~:0.1");
+        assert_eq!(num("-1:0.1").perfdata(false), "-1:0.1");
+    }
+
+    /// The bare end alerts on the same non-negative values as the range.
+    #[test]
+    fn perfdata_bare_end_means_the_same_for_never_negative_values() {
+        for given in ["~:0.1", "-1:0.1", "~:0", "-0.5:2"] {
+            let r = num(given);
+            let bare = num(&r.perfdata(true));
+            for v in [0.0, 0.05, 0.1, 0.1000001, 1.0, 2.0, 2.5, 1e300] {
+                assert_eq!(r.alerts(v), bare.alerts(v), "{given} at {v}");
+            }
         }
     }
 

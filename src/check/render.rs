@@ -110,7 +110,39 @@ impl Metric {
         matches!(self, Metric::Offset | Metric::Frequency)
     }
 
+    /// The perfdata label of the absolute value, which carries the ranges
+    /// of an [`Metric::absolute`] metric (the signed label carries none).
+    fn absolute_label(self) -> &'static str {
+        match self {
+            Metric::Offset => "offset_abs",
+            Metric::Frequency => "frequency_abs",
+            _ => self.label(),
+        }
+    }
+
+    /// Whether chronyd measures this only while synchronised. When it is
+    /// not, it sends placeholders instead (chrony's `REF_GetReferenceParams`
+    /// and `REF_GetTrackingReport`): root delay and root dispersion 1 s,
+    /// skew and residual frequency 0, stratum 0 (NTP's "unspecified").
+    /// Graphed as values they would draw a spike that never happened.
+    fn placeholder_when_unsynchronised(self) -> bool {
+        matches!(
+            self,
+            Metric::ResidualFrequency
+                | Metric::Skew
+                | Metric::RootDelay
+                | Metric::RootDispersion
+                | Metric::RootDistance
+                | Metric::Stratum
+        )
+    }
+
+    /// The value, `None` when chronyd does not know it (a placeholder, or
+    /// a clock never updated). NaN stays a value: a range check fails on it.
     fn value(self, t: &Tracking, now: SystemTime) -> Option<f64> {
+        if !t.is_synchronised() && self.placeholder_when_unsynchronised() {
+            return None;
+        }
         Some(match self {
             Metric::Offset => t.current_correction,
             Metric::LastOffset => t.last_offset,
@@ -201,7 +233,7 @@ fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
                 None => e.detail().to_string(),
             };
             let more = if n == 2 { "address" } else { "addresses" };
-            format!("{main} (and {} more {more} failed; -v lists each)", n - 1)
+            format!("{main} (and {} more {more} failed, -v lists each)", n - 1)
         }
     };
     let mut text = String::new();
@@ -229,11 +261,7 @@ fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
     if config.verbosity >= 2 {
         resolution_lines(&mut text, resolution, config);
     }
-    let text = format!(
-        "CHRONY {state} - {}\n{}",
-        clean(&line),
-        text.replace('|', "/")
-    );
+    let text = format!("CHRONY {state} - {}\n{}", clean(&line), clean_lines(&text));
     Report { state, text }
 }
 
@@ -385,11 +413,13 @@ fn render_tracking(
     }
     // Long output first built apart, so that no `|` in it (a refclock id
     // may hold one) can start perfdata early.
+    // No space before `|`: Icinga keeps it as part of the output.
+    let perfdata = perfdata(&checked);
+    let separator = if perfdata.is_empty() { "" } else { "|" };
     let text = format!(
-        "CHRONY {state} - {} | {}\n{}",
+        "CHRONY {state} - {}{separator}{perfdata}\n{}",
         clean(&parts.join(", ")),
-        perfdata(&checked),
-        text.replace('|', "/")
+        clean_lines(&text)
     );
     Report { state, text }
 }
@@ -405,33 +435,74 @@ fn reference_kind(t: &Tracking) -> &'static str {
     }
 }
 
-/// `label=value[uom];warn;crit;min;max` for every metric, trailing empty
-/// fields dropped, `U` for a value that is not known.
+/// `label=value[uom];warn;crit;min;max` for every metric whose value is
+/// known, trailing empty fields dropped.
+///
+/// An unknown value (a placeholder, a clock never updated, NaN) leaves its
+/// label out rather than print `U`: Icinga 2's parser throws on `U` (2.13,
+/// Icinga/icinga2#9282) and its metric writers log a warning for it on every
+/// check, Monitoring::Plugin::Performance drops the label anyway, and Nagios 4
+/// passes perfdata on unparsed.
+///
+/// warn/crit are written only where the check applied them to the value
+/// printed: the signed `offset` and `frequency` carry none, their absolute
+/// values (`offset_abs`, `frequency_abs`) carry `-w`/`-c` and
+/// `--frequency-*`; nothing carries ranges while chronyd is unsynchronised
+/// (none are evaluated then).
 fn perfdata(checked: &[Checked]) -> String {
-    let mut out = String::with_capacity(512);
-    for (i, c) in checked.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
+    let mut items: Vec<String> = Vec::with_capacity(checked.len() + 2);
+    for c in checked {
         let m = c.metric;
-        let value = c.value.and_then(number::decimal);
-        let value = match value {
-            Some(v) => format!("{v}{}", m.uom()),
-            None => "U".to_string(),
+        let Some(value) = c.value.filter(|v| v.is_finite()) else {
+            continue;
         };
-        let show = |r: Option<&Range>| r.map(|r| r.to_string()).unwrap_or_default();
-        let (min, max) = m.bounds();
-        let fields = [
-            value,
-            show(c.limits.and_then(|l| l.warning.as_ref())),
-            show(c.limits.and_then(|l| l.critical.as_ref())),
-            min.to_string(),
-            max.to_string(),
-        ];
-        let used = fields.iter().rposition(|f| !f.is_empty()).unwrap_or(0) + 1;
-        let _ = write!(out, "{}={}", m.label(), fields[..used].join(";"));
+        let applied = c.state.and(c.limits);
+        if m.absolute() {
+            items.push(perf_item(m.label(), value, m.uom(), None, false, ("", "")));
+            items.push(perf_item(
+                m.absolute_label(),
+                value.abs(),
+                m.uom(),
+                applied,
+                true,
+                ("", ""),
+            ));
+        } else {
+            items.push(perf_item(
+                m.label(),
+                value,
+                m.uom(),
+                applied,
+                false,
+                m.bounds(),
+            ));
+        }
     }
-    out
+    items.join(" ")
+}
+
+/// One `label=value[uom];warn;crit;min;max`, trailing empty fields dropped.
+/// `never_negative` lets a range be written in the bare form `N` that
+/// Icinga 2 keeps whenever that means the same for such a value.
+fn perf_item(
+    label: &str,
+    value: f64,
+    uom: &str,
+    limits: Option<&Limits>,
+    never_negative: bool,
+    (min, max): (&str, &str),
+) -> String {
+    let value = number::decimal(value).unwrap_or_default();
+    let show = |r: Option<&Range>| r.map(|r| r.perfdata(never_negative)).unwrap_or_default();
+    let fields = [
+        format!("{value}{uom}"),
+        show(limits.and_then(|l| l.warning.as_ref())),
+        show(limits.and_then(|l| l.critical.as_ref())),
+        min.to_string(),
+        max.to_string(),
+    ];
+    let used = fields.iter().rposition(|f| !f.is_empty()).unwrap_or(0) + 1;
+    format!("{label}={}", fields[..used].join(";"))
 }
 
 /// `-v`: one line per metric, with its full-precision value and state.
@@ -561,11 +632,21 @@ fn short(v: f64, signed: bool) -> String {
     }
 }
 
-/// Keeps text out of perfdata: Icinga and Nagios split the output at the
-/// first `|`, so none may appear in the text (a path could hold one); and
-/// on one line (line breaks and controls escaped, see `crate::text`).
+/// Keeps text out of perfdata and intact through the core: Icinga and
+/// Nagios split the output at the first `|`, so none may appear in the text
+/// (a path could hold one), and Nagios 4, Naemon and Centreon turn every `;`
+/// of plugin output into `:` (their status and command files use `;` as a
+/// separator), so the check writes none. Also keeps it on one line (line
+/// breaks and controls escaped, see `crate::text`).
 pub(crate) fn clean(text: &str) -> String {
-    crate::text::one_line(text).replace('|', "/")
+    crate::text::one_line(text)
+        .replace('|', "/")
+        .replace(';', ",")
+}
+
+/// [`clean`] for the long output: each line cleaned, line breaks kept.
+fn clean_lines(text: &str) -> String {
+    text.split('\n').map(clean).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -592,6 +673,12 @@ mod tests {
     #[test]
     fn clean_removes_pipes_and_newlines() {
         assert_eq!(clean("/tmp/a|b\nc"), "/tmp/a/b\\nc");
-        assert_eq!(clean("a\u{85}b\rc;d"), "a\\u{85}b\\rc;d");
+        assert_eq!(clean("a\u{85}b\rc;d"), "a\\u{85}b\\rc,d");
+    }
+
+    #[test]
+    fn clean_removes_semicolons_nagios_would_turn_into_colons() {
+        assert_eq!(clean("only; use UDP"), "only, use UDP");
+        assert_eq!(clean_lines("a;b\nc|d"), "a,b\nc/d");
     }
 }

@@ -12,13 +12,13 @@ use crate::tracking::{LeapStatus, Timestamp, Tracking, LOCAL_REFERENCE_ID};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// When the fixtures were "read": 10.5 s after their reference time.
-fn now() -> SystemTime {
+pub(super) fn now() -> SystemTime {
     UNIX_EPOCH + Duration::new(1_795_675_351, 424_973_746)
 }
 
 /// A client synchronised to 127.0.0.1 at stratum 4 (values as chronyd 4.3
 /// sent them in the harness, offset of +52.3 ms).
-fn synchronised() -> Tracking {
+pub(super) fn synchronised() -> Tracking {
     Tracking {
         reference_id: 0x7F00_0001,
         address: Some("127.0.0.1".parse().unwrap()),
@@ -37,7 +37,7 @@ fn synchronised() -> Tracking {
     }
 }
 
-fn with_offset(offset: f64) -> Tracking {
+pub(super) fn with_offset(offset: f64) -> Tracking {
     Tracking {
         current_correction: offset,
         ..synchronised()
@@ -46,7 +46,7 @@ fn with_offset(offset: f64) -> Tracking {
 
 /// A client whose server never answered: leap status 3, stratum 0, no
 /// reference, never updated.
-fn unsynchronised() -> Tracking {
+pub(super) fn unsynchronised() -> Tracking {
     Tracking {
         reference_id: 0,
         address: None,
@@ -65,16 +65,16 @@ fn unsynchronised() -> Tracking {
     }
 }
 
-fn range(s: &str) -> Option<Range> {
+pub(super) fn range(s: &str) -> Option<Range> {
     Some(Range::parse(s, Unit::Seconds).unwrap())
 }
 
-fn plain(s: &str) -> Option<Range> {
+pub(super) fn plain(s: &str) -> Option<Range> {
     Some(Range::parse(s, Unit::Number).unwrap())
 }
 
 /// `-w 0.01 -c 0.1`, the example.
-fn tight() -> Config {
+pub(super) fn tight() -> Config {
     let mut c = Config::default();
     c.thresholds.offset = Limits {
         warning: range("0.01"),
@@ -104,7 +104,7 @@ fn snap(name: &str, report: &Report) {
     });
 }
 
-fn ok(t: Tracking, config: &Config) -> Report {
+pub(super) fn ok(t: Tracking, config: &Config) -> Report {
     let resolution = Resolution {
         address: Some(udp()),
         skipped: Vec::new(),
@@ -276,7 +276,7 @@ fn unsynchronised_mapped_to_ok_still_says_so() {
     snap("ok_unsynchronised_mapped", &r);
 }
 
-fn local() -> Tracking {
+pub(super) fn local() -> Tracking {
     Tracking {
         reference_id: LOCAL_REFERENCE_ID,
         address: None,
@@ -357,14 +357,14 @@ fn unknown_ref_age_never_updated_but_synchronised() {
 }
 
 #[test]
-fn nan_value_is_u_in_perfdata_and_alerts() {
+fn nan_value_alerts_and_is_left_out_of_perfdata() {
+    // Not `offset=U`: Icinga 2's parser throws on `U` (see `perfdata`).
     let r = ok(with_offset(f64::NAN), &Config::default());
     assert_eq!(r.state, State::Critical);
-    assert!(
-        r.text.contains(" offset=U;0.1;1 ") || r.text.contains("| offset=U;0.1;1 "),
-        "{}",
-        r.text
-    );
+    let perfdata = r.text.lines().next().unwrap().split_once('|').unwrap().1;
+    assert!(perfdata.starts_with("last_offset="), "{perfdata}");
+    assert!(!perfdata.contains("offset_abs"), "{perfdata}");
+    assert!(!perfdata.contains("=U"), "{perfdata}");
 }
 
 #[test]
@@ -668,4 +668,77 @@ fn no_output_ever_has_an_exponent_or_a_stray_pipe() {
         assert!(!r.text.contains("e+"), "{}", r.text);
         assert_eq!(r.text.matches('|').count(), 1, "{}", r.text);
     }
+}
+
+/// Nagios 4, Naemon and Centreon turn every `;` of plugin output into `:`,
+/// and Icinga keeps a space before `|` as part of the output: no line the
+/// check prints has either, whatever chronyd or the OS put in a message.
+#[test]
+fn no_semicolon_and_no_space_before_the_pipe() {
+    let refclock = Tracking {
+        reference_id: u32::from_be_bytes(*b"G;S\0"),
+        address: None,
+        stratum: 1,
+        ..synchronised()
+    };
+    let reports = |verbosity| {
+        let c = Config {
+            verbosity,
+            ..tight()
+        };
+        let errors = [
+            Error::timeout(&udp(), Duration::from_secs(2), 3),
+            auto_attempts(),
+            error(
+                ErrorKind::PermissionDenied,
+                socket(),
+                "permission denied (for root only; use UDP)",
+            ),
+            error(ErrorKind::Protocol, udp(), "a; b | c"),
+        ];
+        let mut all = vec![
+            ok(synchronised(), &c),
+            ok(with_offset(-0.5), &c),
+            ok(unsynchronised(), &c),
+            ok(local(), &c),
+            ok(refclock.clone(), &c),
+        ];
+        all.extend(errors.into_iter().map(|e| failed(e, &c)));
+        all
+    };
+    for verbosity in 0..=3 {
+        for r in reports(verbosity) {
+            let (first, long) = r.text.split_once('\n').unwrap();
+            let (status, perfdata) = first.split_once('|').unwrap_or((first, ""));
+            assert!(!status.contains(';'), "{}", r.text);
+            assert!(!long.contains(';'), "{}", r.text);
+            assert!(!status.ends_with(' '), "space before '|': {first}");
+            assert!(!perfdata.starts_with(' '), "{first}");
+        }
+    }
+    let r = ok(refclock, &Config::default());
+    assert!(r.text.contains("reference G,S (refclock)"), "{}", r.text);
+}
+
+/// Usage errors (the binary prints `one_line` of them) and the help text
+/// have no `;` either, whatever the user typed.
+#[test]
+fn usage_errors_and_help_have_no_semicolon() {
+    use super::{cli, one_line};
+    for args in [
+        &["-H", "chrony.example.org"][..],
+        &["-H", "/".repeat(200).as_str()][..],
+        &["-w", "a;b"][..],
+        &["-t", "soon"][..],
+        &["-w", "1:0"][..],
+        &["--nonsense"][..],
+    ] {
+        let e = cli::parse_args(args.iter().map(std::ffi::OsString::from))
+            .err()
+            .unwrap_or_else(|| panic!("{args:?} accepted"));
+        let line = one_line(&e.to_string());
+        assert!(!line.contains(';'), "{args:?}: {line}");
+    }
+    assert!(!cli::help().contains(';'), "{}", cli::help());
+    assert!(!cli::USAGE.contains(';'));
 }
