@@ -12,6 +12,8 @@
 //! - [`Error`] / [`ErrorKind`]: why a read failed, in words a sysadmin can act on.
 //! - [`check`], [`telegraf`], [`collectd`]: what each plugin prints, as
 //!   functions of a [`Tracking`] (or an [`Error`]) so that tests can pin them.
+//! - [`sources`]: the check of chronyd's sources (counts, reachability,
+//!   required sources), as functions of a list of [`sources::Source`].
 //! - [`number`]: exact, exponent-free number formatting for the output
 //!   formats, and the one duration grammar of every command line.
 //! - [`text`]: text from outside (arguments, paths, replies) kept on one line.
@@ -32,6 +34,7 @@ mod ffi;
 pub mod number;
 pub mod output;
 pub mod schedule;
+pub mod sources;
 #[allow(unsafe_code)]
 mod sys;
 pub mod telegraf;

@@ -19,6 +19,8 @@ mod snapshots;
 
 pub use range::{Range, RangeError, Unit};
 pub use render::{render, Report, Resolution};
+// Shared with check_chrony_sources: one wording of failures and numbers.
+pub(crate) use render::{clean, clean_lines, render_error, resolution_lines, short};
 
 /// `text` made safe for the one status line: no `|` (Icinga and Nagios
 /// split perfdata there) and no line breaks.

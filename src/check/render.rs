@@ -221,7 +221,7 @@ pub fn render(
     }
 }
 
-fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
+pub(crate) fn render_error(e: &Error, resolution: &Resolution, config: &Config) -> Report {
     let state = config.state_for_error(e.kind());
     // With several addresses tried, the first line names the one that got
     // furthest (the core ranks them); -v lists every attempt.
@@ -546,7 +546,7 @@ fn metric_lines(text: &mut String, checked: &[Checked]) {
 }
 
 /// `-vv`: where the report came from and the limits of the run.
-fn resolution_lines(text: &mut String, resolution: &Resolution, config: &Config) {
+pub(crate) fn resolution_lines(text: &mut String, resolution: &Resolution, config: &Config) {
     let candidates: Vec<String> = config
         .target
         .candidates()
@@ -614,7 +614,7 @@ fn raw_lines(text: &mut String, t: &Tracking) {
 
 /// A value for the summary: three significant digits, plain decimal,
 /// `+` on positive signed values. Perfdata and `-v` carry full precision.
-fn short(v: f64, signed: bool) -> String {
+pub(crate) fn short(v: f64, signed: bool) -> String {
     if !v.is_finite() {
         return "NaN".to_string();
     }
@@ -645,7 +645,7 @@ pub(crate) fn clean(text: &str) -> String {
 }
 
 /// [`clean`] for the long output: each line cleaned, line breaks kept.
-fn clean_lines(text: &str) -> String {
+pub(crate) fn clean_lines(text: &str) -> String {
     text.split('\n').map(clean).collect::<Vec<_>>().join("\n")
 }
 

@@ -1,0 +1,97 @@
+//! Perfdata labels for single sources (`--perfdata-sources`): stable across
+//! runs, unique per source, and safe in every consumer.
+//!
+//! `ntp_` + the address with `.` and `:` written `_` (`ntp_192_0_2_1`,
+//! `ntp_2001_db8__1`), `ref_` + a reference clock's refid (`ref_GPS`), or
+//! `ntp_id_` + the id in hex for a source whose name is not resolved yet.
+//! Never a `::` (Icinga 2 reads `a::b` as a check_multi prefix), a quote,
+//! a space or `=` (which would need quoting some parsers get wrong). An IPv4
+//! address has 4 groups and an IPv6 one 8 or a `__`, so no two addresses
+//! share a label.
+
+use super::model::{Mode, Source};
+
+/// The label prefix of `source`; metrics append `_reach`, `_offset`, ...
+pub fn prefix(source: &Source) -> String {
+    match (source.address, source.mode) {
+        (Some(ip), _) => format!("ntp_{}", ip.to_string().replace(['.', ':'], "_")),
+        (None, Mode::RefClock) => format!("ref_{}", refid(&source.name())),
+        (None, _) => format!("ntp_id_{:08x}", source.reference_id),
+    }
+}
+
+/// ASCII letters and digits as they are; any other byte as `_` and two hex
+/// digits, so that distinct refids stay distinct (`GPS_` is `GPS_5f`).
+fn refid(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("_{b:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::server;
+    use super::super::model::Selection;
+    use super::*;
+
+    fn label(address: &str) -> String {
+        prefix(&server(address, Selection::Selected))
+    }
+
+    fn refclock(id: &[u8; 4]) -> String {
+        prefix(&Source {
+            address: None,
+            reference_id: u32::from_be_bytes(*id),
+            mode: Mode::RefClock,
+            ..server("127.0.0.1", Selection::Selected)
+        })
+    }
+
+    #[test]
+    fn ipv4_and_ipv6() {
+        assert_eq!(label("192.0.2.1"), "ntp_192_0_2_1");
+        assert_eq!(label("2001:db8::1"), "ntp_2001_db8__1");
+        assert_eq!(label("::1"), "ntp___1");
+        assert_eq!(label("::ffff:192.0.2.1"), "ntp___ffff_192_0_2_1");
+    }
+
+    #[test]
+    fn refclocks() {
+        assert_eq!(refclock(b"GPS\0"), "ref_GPS");
+        assert_eq!(refclock(b"PPS1"), "ref_PPS1");
+        assert_eq!(refclock(b"G-S\0"), "ref_G_2dS");
+        assert_eq!(refclock(b"G_S\0"), "ref_G_5fS");
+    }
+
+    #[test]
+    fn unresolved_source() {
+        let s = Source {
+            address: None,
+            reference_id: 1,
+            ..server("127.0.0.1", Selection::Nonselectable)
+        };
+        assert_eq!(prefix(&s), "ntp_id_00000001");
+    }
+
+    #[test]
+    fn never_unsafe_characters() {
+        for l in [
+            label("fe80::1:2:3:4"),
+            label("2001:db8:0:0:1:0:0:1"),
+            refclock(b"a=b'"),
+            refclock(b"a b:"),
+        ] {
+            assert!(!l.contains("::"), "{l}");
+            assert!(
+                l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                "{l}"
+            );
+        }
+    }
+}
