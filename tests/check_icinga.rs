@@ -26,6 +26,8 @@ fn icinga_dir() -> PathBuf {
 
 const COMMAND_FILE: &str = "command-chrony-tracking.conf";
 const SERVICE_FILE: &str = "service-chrony-tracking.conf";
+const SOURCES_COMMAND_FILE: &str = "command-chrony-sources.conf";
+const SOURCES_SERVICE_FILE: &str = "service-chrony-sources.conf";
 
 /// A private temp dir for one Icinga instance, removed on drop.
 struct TempDir(PathBuf);
@@ -91,7 +93,12 @@ fn icinga_validates_the_shipped_files() {
     // example service in the master zone, with one agent host the apply
     // rule matches and one it does not.
     let zones = tmp.0.join("zones.d");
-    for (zone, file) in [("global-templates", COMMAND_FILE), ("master", SERVICE_FILE)] {
+    for (zone, file) in [
+        ("global-templates", COMMAND_FILE),
+        ("global-templates", SOURCES_COMMAND_FILE),
+        ("master", SERVICE_FILE),
+        ("master", SOURCES_SERVICE_FILE),
+    ] {
         fs::create_dir_all(zones.join(zone)).unwrap();
         fs::copy(icinga_dir().join(file), zones.join(zone).join(file)).unwrap();
     }
@@ -131,12 +138,12 @@ fn icinga_validates_the_shipped_files() {
         "icinga2 -C refused the files:\n{text}"
     );
     assert!(
-        text.contains("Instantiated 1 Service."),
-        "the example apply rule should make exactly one service:\n{text}"
+        text.contains("Instantiated 2 Services."),
+        "each example apply rule should make exactly one service:\n{text}"
     );
     assert!(
-        text.contains("Instantiated 2 CheckCommands."),
-        "the chrony_tracking command is missing:\n{text}"
+        text.contains("Instantiated 3 CheckCommands."),
+        "the chrony_tracking or chrony_sources command is missing:\n{text}"
     );
     assert!(!text.contains("warning/"), "warnings:\n{text}");
 }

@@ -415,4 +415,28 @@ mod tests {
             format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))
         );
     }
+
+    /// Every argument of the shipped Icinga CheckCommand is an option of
+    /// the check, and every option has an argument there.
+    #[test]
+    fn icinga_command_matches_the_options() {
+        let conf = include_str!("../../icinga/command-chrony-sources.conf");
+        let keys: Vec<&str> = conf
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"'))
+            .filter_map(|l| l.split_once("\" = {").map(|(k, _)| k))
+            .collect();
+        let help = info(&["--help"]);
+        for key in &keys {
+            let shown = |end: &str| {
+                if key.starts_with("--") {
+                    help.contains(&format!("{key}{end}"))
+                } else {
+                    help.contains(&format!("{key}, "))
+                }
+            };
+            assert!(shown(" ") || shown("\n"), "{key} is not an option");
+        }
+        assert_eq!(keys.len(), 24, "{keys:?}");
+    }
 }
