@@ -4,9 +4,10 @@ use super::model::{Mode, Selection, Source};
 
 /// An NTP server source with full reach and a small offset.
 pub(super) fn server(address: &str, selection: Selection) -> Source {
+    let ip: std::net::IpAddr = address.parse().expect("an IP address");
     Source {
-        address: Some(address.parse().expect("an IP address")),
-        reference_id: 0,
+        name: ip.to_string(),
+        address: Some(ip),
         mode: Mode::Client,
         selection,
         reach: 0o377,
@@ -15,6 +16,7 @@ pub(super) fn server(address: &str, selection: Selection) -> Source {
         last_sample_ago: Some(23),
         offset: 0.000012345,
         error: 0.000456,
+        reason: None,
     }
 }
 
@@ -62,11 +64,13 @@ pub(super) fn harness() -> Vec<Source> {
         },
         Source {
             poll: -2,
+            // As -v shows it when selectdata could be read (the socket).
+            reason: Some("selectdata N ignored, options N---".to_string()),
             ..server("127.0.0.5", Selection::Nonselectable)
         },
         Source {
+            name: "GPS".to_string(),
             address: None,
-            reference_id: 0x4750_5300,
             mode: Mode::RefClock,
             stratum: 0,
             poll: 0,

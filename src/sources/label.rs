@@ -15,8 +15,8 @@ use super::model::{Mode, Source};
 pub fn prefix(source: &Source) -> String {
     match (source.address, source.mode) {
         (Some(ip), _) => format!("ntp_{}", ip.to_string().replace(['.', ':'], "_")),
-        (None, Mode::RefClock) => format!("ref_{}", refid(&source.name())),
-        (None, _) => format!("ntp_id_{:08x}", source.reference_id),
+        (None, Mode::RefClock) => format!("ref_{}", refid(source.name())),
+        (None, _) => format!("ntp_{}", refid(source.name())),
     }
 }
 
@@ -44,10 +44,10 @@ mod tests {
         prefix(&server(address, Selection::Selected))
     }
 
-    fn refclock(id: &[u8; 4]) -> String {
+    fn refclock(id: &str) -> String {
         prefix(&Source {
+            name: id.to_string(),
             address: None,
-            reference_id: u32::from_be_bytes(*id),
             mode: Mode::RefClock,
             ..server("127.0.0.1", Selection::Selected)
         })
@@ -63,20 +63,20 @@ mod tests {
 
     #[test]
     fn refclocks() {
-        assert_eq!(refclock(b"GPS\0"), "ref_GPS");
-        assert_eq!(refclock(b"PPS1"), "ref_PPS1");
-        assert_eq!(refclock(b"G-S\0"), "ref_G_2dS");
-        assert_eq!(refclock(b"G_S\0"), "ref_G_5fS");
+        assert_eq!(refclock("GPS"), "ref_GPS");
+        assert_eq!(refclock("PPS1"), "ref_PPS1");
+        assert_eq!(refclock("G-S"), "ref_G_2dS");
+        assert_eq!(refclock("G_S"), "ref_G_5fS");
     }
 
     #[test]
     fn unresolved_source() {
         let s = Source {
+            name: "ID#0000000001".to_string(),
             address: None,
-            reference_id: 1,
             ..server("127.0.0.1", Selection::Nonselectable)
         };
-        assert_eq!(prefix(&s), "ntp_id_00000001");
+        assert_eq!(prefix(&s), "ntp_ID_230000000001");
     }
 
     #[test]
@@ -84,8 +84,8 @@ mod tests {
         for l in [
             label("fe80::1:2:3:4"),
             label("2001:db8:0:0:1:0:0:1"),
-            refclock(b"a=b'"),
-            refclock(b"a b:"),
+            refclock("a=b'"),
+            refclock("a b:"),
         ] {
             assert!(!l.contains("::"), "{l}");
             assert!(

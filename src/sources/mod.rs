@@ -33,5 +33,5 @@ pub use config::{
 };
 pub use evaluate::{evaluate, Checked, Evaluation, Metric, Problem, Verdict, METRICS};
 pub use label::prefix as perfdata_prefix;
-pub use model::{Mode, Selection, Selector, Source};
+pub use model::{annotate, Mode, Selection, Selector, Source};
 pub use render::render;

@@ -2,7 +2,7 @@
 //! view, independent of how the core reads the report, so that the check is
 //! a pure function of a list of these.
 
-use crate::tracking::reference_name;
+use crate::report::{self, SourceMode, SourceState};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -15,6 +15,8 @@ pub enum Mode {
     Peer,
     /// A reference clock (`refclock`): `#`.
     RefClock,
+    /// A mode this check does not know (a newer chronyd): `?`.
+    Unknown,
 }
 
 impl Mode {
@@ -24,6 +26,7 @@ impl Mode {
             Mode::Client => '^',
             Mode::Peer => '=',
             Mode::RefClock => '#',
+            Mode::Unknown => '?',
         }
     }
 
@@ -33,6 +36,7 @@ impl Mode {
             Mode::Client => "server",
             Mode::Peer => "peer",
             Mode::RefClock => "refclock",
+            Mode::Unknown => "unknown mode",
         }
     }
 }
@@ -53,6 +57,8 @@ pub enum Selection {
     /// `?`: cannot be selected: unreachable, too few samples, `noselect`,
     /// too far, or not yet evaluated.
     Nonselectable,
+    /// A state this check does not know (a newer chronyd): not usable.
+    Unknown,
 }
 
 impl Selection {
@@ -64,7 +70,7 @@ impl Selection {
             Selection::Selectable => '-',
             Selection::Falseticker => 'x',
             Selection::Jittery => '~',
-            Selection::Nonselectable => '?',
+            Selection::Nonselectable | Selection::Unknown => '?',
         }
     }
 
@@ -77,6 +83,7 @@ impl Selection {
             Selection::Falseticker => "falseticker",
             Selection::Jittery => "jittery",
             Selection::Nonselectable => "not selectable",
+            Selection::Unknown => "unknown state",
         }
     }
 
@@ -94,12 +101,12 @@ impl Selection {
 /// One source as the check sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
+    /// What `chronyc -n sources` shows: the IP address, a refclock's refid
+    /// (`GPS`), or chronyd's id of a source not resolved yet.
+    pub name: String,
     /// The source's IP address; `None` for a reference clock (and an NTP
     /// source whose name is not resolved yet).
     pub address: Option<IpAddr>,
-    /// The reference id: a refclock's name (`GPS`, `PPS`) in ASCII, or an
-    /// unresolved source's id.
-    pub reference_id: u32,
     /// How chronyd talks to it.
     pub mode: Mode,
     /// Where the selection put it.
@@ -118,13 +125,17 @@ pub struct Source {
     pub offset: f64,
     /// Error bound of the last sample (s).
     pub error: f64,
+    /// Why chronyd's selection treats the source as it does, from the
+    /// `selectdata` report when it could be read (`-v` only): chronyc
+    /// selectdata's state letter and word, and the effective options.
+    pub reason: Option<String>,
 }
 
 impl Source {
     /// The source's name as chronyc -n prints it: the address, or a
-    /// refclock's id (`GPS`), or the id in hex.
-    pub fn name(&self) -> String {
-        reference_name(self.reference_id, self.address)
+    /// refclock's id (`GPS`), or chronyd's id of an unresolved source.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Whether the source answered at least one of the last 8 polls.
@@ -145,6 +156,56 @@ impl Source {
     /// The worst case of the last sample's offset: |offset| + error (s).
     pub fn offset_bound(&self) -> f64 {
         self.offset.abs() + self.error
+    }
+}
+
+impl From<&report::Source> for Source {
+    fn from(s: &report::Source) -> Source {
+        Source {
+            name: s.name.clone(),
+            address: s.address,
+            mode: match s.mode {
+                SourceMode::Server => Mode::Client,
+                SourceMode::Peer => Mode::Peer,
+                SourceMode::RefClock => Mode::RefClock,
+                _ => Mode::Unknown,
+            },
+            selection: match s.state {
+                SourceState::Selected => Selection::Selected,
+                SourceState::Combined => Selection::Combined,
+                SourceState::Selectable => Selection::Selectable,
+                SourceState::Falseticker => Selection::Falseticker,
+                SourceState::Jittery => Selection::Jittery,
+                SourceState::Nonselectable => Selection::Nonselectable,
+                _ => Selection::Unknown,
+            },
+            reach: s.reach,
+            stratum: s.stratum,
+            poll: i32::from(s.poll),
+            last_sample_ago: s.last_sample_ago.map(u64::from),
+            offset: s.adjusted_offset,
+            error: s.error,
+            reason: None,
+        }
+    }
+}
+
+/// Adds to each source the `selectdata` record of the same name (state
+/// letter and word, effective options), for `-v`.
+pub fn annotate(sources: &mut [Source], select: &[report::SelectData]) {
+    for s in sources {
+        if let Some(d) = select.iter().find(|d| d.name == s.name) {
+            let word = d
+                .state_name
+                .as_deref()
+                .map(|w| format!(" {w}"))
+                .unwrap_or_default();
+            s.reason = Some(format!(
+                "selectdata {}{word}, options {}",
+                d.state,
+                d.effective_options.letters()
+            ));
+        }
     }
 }
 
@@ -188,7 +249,7 @@ impl Selector {
     pub fn matches(&self, source: &Source) -> bool {
         match (self, source.address) {
             (Selector::Address(ip), Some(a)) => canonical(*ip) == canonical(a),
-            (Selector::RefId(id), None) => source.name() == *id,
+            (Selector::RefId(id), None) => source.name == *id,
             _ => false,
         }
     }
@@ -218,10 +279,14 @@ impl fmt::Display for Selector {
 mod tests {
     use super::*;
 
-    fn source(address: Option<&str>, reference_id: u32) -> Source {
+    fn source(address: Option<&str>, name: &str) -> Source {
         Source {
+            name: address
+                .unwrap_or(name)
+                .parse::<IpAddr>()
+                .map(|a| a.to_string())
+                .unwrap_or(name.to_string()),
             address: address.map(|a| a.parse().unwrap()),
-            reference_id,
             mode: Mode::Client,
             selection: Selection::Selected,
             reach: 0o377,
@@ -230,12 +295,13 @@ mod tests {
             last_sample_ago: Some(3),
             offset: -0.001,
             error: 0.0005,
+            reason: None,
         }
     }
 
     #[test]
     fn reach_percent_counts_answered_polls() {
-        let mut s = source(Some("192.0.2.1"), 0);
+        let mut s = source(Some("192.0.2.1"), "");
         assert_eq!(s.reach_percent(), 100.0);
         s.reach = 0o17;
         assert_eq!(s.reach_percent(), 50.0);
@@ -245,21 +311,40 @@ mod tests {
     }
 
     #[test]
-    fn names() {
-        assert_eq!(source(Some("2001:db8::1"), 0).name(), "2001:db8::1");
-        assert_eq!(source(None, 0x4750_5300).name(), "GPS");
-        assert_eq!(source(None, 0x0000_0001).name(), "00000001");
+    fn from_the_core_model() {
+        let core = report::Source {
+            address: None,
+            reference_id: Some(0x4750_5300),
+            name: "GPS".to_string(),
+            mode: SourceMode::RefClock,
+            state: SourceState::Unknown(9),
+            reach: 0o17,
+            stratum: 0,
+            poll: -2,
+            last_sample_ago: None,
+            original_offset: 0.5,
+            adjusted_offset: 0.25,
+            error: 0.001,
+        };
+        let s = Source::from(&core);
+        assert_eq!(s.name(), "GPS");
+        assert_eq!(s.mode, Mode::RefClock);
+        assert_eq!(s.selection, Selection::Unknown);
+        assert!(!s.selection.is_usable());
+        assert_eq!(s.poll, -2);
+        assert!(!s.has_sample());
+        assert_eq!(s.offset, 0.25, "the adjusted offset");
     }
 
     #[test]
     fn selectors() {
-        let v6 = source(Some("2001:db8::1"), 0);
+        let v6 = source(Some("2001:db8::1"), "");
         assert!(Selector::parse("2001:DB8:0::1").unwrap().matches(&v6));
         assert!(Selector::parse("[2001:db8::1]").unwrap().matches(&v6));
-        let v4 = source(Some("192.0.2.1"), 0);
+        let v4 = source(Some("192.0.2.1"), "");
         assert!(Selector::parse("::ffff:192.0.2.1").unwrap().matches(&v4));
         assert!(!Selector::parse("192.0.2.2").unwrap().matches(&v4));
-        let gps = source(None, 0x4750_5300);
+        let gps = source(None, "GPS");
         assert!(Selector::parse("GPS").unwrap().matches(&gps));
         assert!(!Selector::parse("gps").unwrap().matches(&gps));
         // A refid never matches an NTP source, even one whose address

@@ -135,7 +135,7 @@ fn findings(e: &Evaluation, config: &Config) -> Vec<(State, String)> {
                     .sources
                     .iter()
                     .filter(|x| !x.ignored && x.source.reach_percent() == v)
-                    .map(|x| x.source.name())
+                    .map(|x| x.source.name().to_string())
                     .collect();
                 let _ = write!(what, " ({})", list(&worst));
             }
@@ -291,9 +291,14 @@ fn source_line(text: &mut String, v: &Verdict) {
         format!("{}, {}", v.state, why.join(", "))
     };
     let required = if v.required { ", required" } else { "" };
+    let reason = s
+        .reason
+        .as_deref()
+        .map(|r| format!(", {r}"))
+        .unwrap_or_default();
     let _ = writeln!(
         text,
-        "source {} {}{} {}, {}{required}, reach {:o} ({}%), stratum {}, poll {}, {sample}: {verdict}",
+        "source {} {}{} {}, {}{required}, reach {:o} ({}%), stratum {}, poll {}, {sample}{reason}: {verdict}",
         s.name(),
         s.mode.symbol(),
         s.selection.symbol(),
@@ -319,9 +324,9 @@ fn raw_line(text: &mut String, s: &Source) {
     let n = |v: f64| number::decimal(v).unwrap_or_else(|| "NaN".to_string());
     let _ = writeln!(
         text,
-        "raw source: address {address}, reference ID {:08X}, mode {}, state {}, reach {:o}, \
+        "raw source: name {}, address {address}, mode {}, state {}, reach {:o}, \
          stratum {}, poll {}, last sample ago {ago}, adjusted offset {}, error {}",
-        s.reference_id,
+        s.name,
         s.mode.as_str(),
         s.selection.as_str(),
         s.reach,
