@@ -316,3 +316,185 @@ fn concurrent_clients_on_many_threads_read_addresses_intact() {
         th.join().unwrap();
     }
 }
+
+fn report_bin() -> std::path::PathBuf {
+    env!("CARGO_BIN_EXE_chrony-report").into()
+}
+
+fn run(bin: std::process::Command) -> (i32, String, String) {
+    let mut bin = bin;
+    let out = bin.output().expect("run chrony-report");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn report_cmd(args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(report_bin());
+    cmd.args(args);
+    cmd
+}
+
+#[test]
+fn chrony_report_sources_text_is_chronycs() {
+    let t = Topology::start();
+    // Up to the Reach column (LastRx and offsets move between two runs).
+    let head = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| l.chars().take(44).collect::<String>())
+            .collect()
+    };
+    let mut last = String::new();
+    for _ in 0..20 {
+        let (code, ours, err) = run(report_cmd(&["sources", "-H", &t.socket_address()]));
+        assert_eq!(code, 0, "{err}");
+        let theirs = t.chronyc(&["sources"]);
+        if head(&ours) == head(&theirs) {
+            return;
+        }
+        last = format!("ours:\n{ours}chronyc:\n{theirs}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("never the same as chronyc:\n{last}");
+}
+
+#[test]
+fn chrony_report_every_report_over_the_socket() {
+    let t = Topology::start();
+    for kind in ReportKind::ALL {
+        let (code, out, err) = run(report_cmd(&[kind.name(), "-H", &t.socket_address()]));
+        let (json_code, json, _) = run(report_cmd(&[
+            kind.name(),
+            "--json",
+            "-H",
+            &t.socket_address(),
+        ]));
+        let (fields_code, fields, _) = run(report_cmd(&[
+            kind.name(),
+            "--fields",
+            "-H",
+            &t.socket_address(),
+        ]));
+        if matches!(kind, ReportKind::RtcData | ReportKind::Smoothing) {
+            assert_eq!((code, json_code, fields_code), (1, 1, 1), "{kind}: {out}");
+            assert!(
+                err.starts_with("chrony-report: ") && err.lines().count() == 1,
+                "{err}"
+            );
+            assert!(err.contains(kind.name()), "{err}");
+            continue;
+        }
+        assert_eq!((code, json_code, fields_code), (0, 0, 0), "{kind}: {err}");
+        assert!(!out.is_empty() && !fields.is_empty(), "{kind}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["report"], kind.name());
+        assert_eq!(v["address"], t.socket_address());
+        let records = v["records"].as_array().unwrap();
+        let expected = if kind.per_source() { 6 } else { 1 };
+        assert_eq!(records.len(), expected, "{kind}: {json}");
+    }
+    // Reference clocks have no NTP data: null in JSON, said so in text.
+    let (_, json, _) = run(report_cmd(&[
+        "ntpdata",
+        "--json",
+        "-H",
+        &t.socket_address(),
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r.is_null())
+            .count(),
+        1
+    );
+    let (_, text, _) = run(report_cmd(&["authdata", "-H", &t.socket_address()]));
+    assert!(
+        text.contains("Record 0: GPS\n(none: a reference clock"),
+        "{text}"
+    );
+    assert_eq!(t.libchrony_leftovers(), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn chrony_report_as_nobody_over_udp() {
+    let t = Topology::start();
+    let bin = t.copy_for_nobody(&report_bin());
+    let nobody = |args: &[&str]| {
+        let mut cmd = support::as_nobody(&bin);
+        cmd.args(args);
+        run(cmd)
+    };
+    let (code, json, err) = nobody(&["sources", "--json", "-H", &t.udp_address()]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let records = v["records"].as_array().unwrap();
+    assert_eq!(records.len(), 6);
+    let x = records.iter().find(|r| r["name"] == FALSETICKER).unwrap();
+    assert_eq!(x["state"], "falseticker");
+    let gps = records.iter().find(|r| r["name"] == REFCLOCK).unwrap();
+    assert_eq!(
+        (gps["mode"].as_str(), gps["address"].is_null()),
+        (Some("ref_clock"), true)
+    );
+
+    let (code, _, err) = nobody(&["selectdata", "-H", &t.udp_address()]);
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("opencommands selectdata") && err.contains("Unix socket"),
+        "{err}"
+    );
+
+    // `auto`-style list: the socket is refused to nobody, UDP answers.
+    let list = format!("{},{}", t.socket_address(), t.udp_address());
+    let (code, out, err) = nobody(&["sources", "-H", &list]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("^x 127.0.0.4"), "{out}");
+}
+
+#[test]
+fn chrony_report_usage_errors() {
+    let (code, _, err) = run(report_cmd(&["source"]));
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("unknown report 'source'") && err.contains("sourcestats"),
+        "{err}"
+    );
+    let (code, help, _) = run(report_cmd(&["--help"]));
+    assert_eq!(code, 0);
+    for word in [
+        "--host",
+        "--timeout",
+        "--json",
+        "--fields",
+        "selectdata",
+        "opencommands",
+    ] {
+        assert!(help.contains(word), "{word} in {help}");
+    }
+}
+
+#[test]
+fn chrony_report_tracking_is_chrony_trackings_layout() {
+    let t = Topology::start();
+    let labels = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| l.split(':').next().unwrap_or("").to_string())
+            .collect()
+    };
+    let (code, ours, err) = run(report_cmd(&["-H", &t.socket_address()]));
+    assert_eq!(code, 0, "{err}");
+    let old = std::process::Command::new(env!("CARGO_BIN_EXE_chrony-tracking"))
+        .args(["-H", &t.socket_address()])
+        .output()
+        .unwrap();
+    let old = String::from_utf8_lossy(&old.stdout);
+    assert_eq!(labels(&ours), labels(&old));
+    assert!(ours.contains("Reference ID    : 47505300 (GPS)"), "{ours}");
+}
