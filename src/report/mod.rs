@@ -13,6 +13,7 @@ mod misc;
 mod select;
 mod source;
 mod stats;
+pub mod text;
 mod tracking;
 
 pub use fields::{Content, Field, FieldError, Record, Value};
