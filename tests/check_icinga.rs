@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
+use support::topology::{Topology, DEAD, FALSETICKER, GOOD, REFCLOCK};
 use support::{Chrony, Options};
 
 const BIN: &str = env!("CARGO_BIN_EXE_check_chrony_tracking");
@@ -174,6 +175,7 @@ impl Icinga {
                 "const PluginDir = \"{}\"\n\
                  const NodeName = \"{NODE}\"\n\
                  include \"{}\"\n\
+                 include \"{}\"\n\
                  object Endpoint NodeName {{}}\n\
                  object Zone \"master\" {{ endpoints = [ NodeName ] }}\n\
                  object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {port} }}\n\
@@ -183,7 +185,8 @@ impl Icinga {
                  object Host \"chrony-host\" {{ check_command = \"nothing\"; enable_active_checks = false }}\n\
                  {services}",
                 plugin_dir.display(),
-                icinga_dir().join(COMMAND_FILE).display()
+                icinga_dir().join(COMMAND_FILE).display(),
+                icinga_dir().join(SOURCES_COMMAND_FILE).display()
             ),
         )
         .unwrap();
@@ -480,5 +483,106 @@ fn icinga_runs_the_check_and_reports_state_output_and_perfdata() {
             .as_array()
             .is_none_or(|a| a.is_empty()),
         "{r}"
+    );
+}
+
+/// `check_chrony_sources` run by a real Icinga 2 through the shipped
+/// `chrony_sources` CheckCommand against the multi-source topology: arrays
+/// become repeated `--require` / `--ignore`, booleans flags, and the state,
+/// output and perfdata come back through the REST API.
+#[test]
+fn icinga_runs_the_sources_check() {
+    let t = Topology::start();
+    let sources_service = |name: &str, extra: &str| {
+        format!(
+            "object Service \"{name}\" {{\n\
+               host_name = \"chrony-host\"\n\
+               check_command = \"chrony_sources\"\n\
+               check_interval = 2s\n\
+               retry_interval = 2s\n\
+               vars.chrony_sources_address = \"{}\"\n\
+               vars.chrony_sources_timeout = \"3\"\n\
+               {extra}\n\
+             }}\n",
+            t.udp_address()
+        )
+    };
+    let services = sources_service("sources-default", "")
+        + &sources_service(
+            "sources-ok",
+            &format!(
+                "vars.chrony_sources_ignore = [ \"{DEAD}\", \"{FALSETICKER}\" ]\n\
+                 vars.chrony_sources_require = [ \"{REFCLOCK}\", \"{}\" ]\n\
+                 vars.chrony_sources_perfdata_sources = true\n\
+                 vars.chrony_sources_verbose = true",
+                GOOD[0]
+            ),
+        )
+        + &sources_service(
+            "sources-required",
+            &format!("vars.chrony_sources_require = [ \"{DEAD}\" ]"),
+        );
+    let icinga = Icinga::start(&services);
+    let limit = Duration::from_secs(60);
+
+    // The defaults: the falseticker and the dead server warn.
+    let r = icinga.wait_for("sources-default", 1, limit);
+    let output = r["output"].as_str().unwrap();
+    assert!(output.starts_with("CHRONY WARNING - "), "{output}");
+    assert!(
+        output.contains("falsetickers 1 outside 0 (WARNING)"),
+        "{output}"
+    );
+    assert!(!output.ends_with(' '), "{output:?}");
+    let perf = perfdata(&r);
+    let labels: Vec<&str> = perf.iter().map(|p| p.split('=').next().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "sources",
+            "reachable",
+            "usable",
+            "selected",
+            "falsetickers",
+            "jittery",
+            "reach_worst",
+            "reach_mean"
+        ]
+    );
+    assert_eq!(perf[4], "falsetickers=1;0;;0;6");
+    assert_icinga_parses(&perf);
+
+    // Both ignored, the required ones usable: OK, with per-source perfdata
+    // and the long output.
+    let r = icinga.wait_for("sources-ok", 0, limit);
+    let output = r["output"].as_str().unwrap();
+    assert!(
+        output.starts_with("CHRONY OK - 4 sources (2 ignored), 4 reachable, 3 usable"),
+        "{output}"
+    );
+    assert!(output.contains("\nsource GPS #"), "{output}");
+    let perf = perfdata(&r);
+    assert!(
+        perf.iter().any(|p| p.starts_with("ref_GPS_reach=")),
+        "{perf:?}"
+    );
+    assert!(
+        perf.iter().any(|p| p.starts_with("ntp_127_0_0_2_offset=")),
+        "{perf:?}"
+    );
+    assert!(
+        !perf.iter().any(|p| p.starts_with("ntp_127_0_0_6")),
+        "{perf:?}"
+    );
+    assert_icinga_parses(&perf);
+
+    // A required source that never answers: CRITICAL.
+    let r = icinga.wait_for("sources-required", 2, limit);
+    let output = r["output"].as_str().unwrap();
+    assert!(
+        output.starts_with(&format!(
+            "CHRONY CRITICAL - required {DEAD} unreachable (CRITICAL)"
+        )),
+        "{output}"
     );
 }
