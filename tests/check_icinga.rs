@@ -35,7 +35,10 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("ick-{name}-{}", std::process::id()));
+        // Tests of this file run in parallel: one dir per instance.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ick-{name}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         for sub in ["data/certs", "log", "cache", "spool", "run", "lib"] {
             fs::create_dir_all(dir.join(sub)).unwrap();
