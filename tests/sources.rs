@@ -301,3 +301,62 @@ fn chronyd_not_answering_and_usage_errors() {
         assert!(out.contains("check_chrony_sources"), "{out}");
     }
 }
+
+/// The hardening the tracking check has (tests/input.rs), for this binary:
+/// the suite's one duration grammar and limits, and no argument can break
+/// or add a line of the output.
+#[test]
+fn bad_input_is_one_clean_line_and_exit_3() {
+    let check = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args);
+        run(cmd)
+    };
+    let plain_lines = check(&["-m", "x"]).1.lines().count();
+    for bad in ["100000", "1e3", "2d", "0", "-1", "NaN", "inf"] {
+        let (code, out, err) = check(&["-H", "127.0.0.1:1", &format!("--timeout={bad}")]);
+        assert_eq!(code, 3, "-t {bad}: {out}");
+        assert!(err.is_empty(), "{err}");
+        assert!(
+            out.starts_with("CHRONY UNKNOWN - invalid value ") && out.contains("--timeout"),
+            "-t {bad}: {out}"
+        );
+    }
+    for good in ["1d", "1m 30s", "0.5", "500ms"] {
+        // Not a usage error: nothing listens there, so CRITICAL.
+        let (code, out, _) = check(&["-H", "127.0.0.1:1", "-t", good]);
+        assert_eq!(code, 2, "-t {good}: {out}");
+    }
+    for bad in [
+        "x\nE! forged",
+        "x\rE! forged",
+        "x\u{85}E! forged",
+        "x\u{2028}E! forged",
+        "x\u{2029}E! forged",
+        "x\u{1b}[2KE! forged",
+        "x\u{9b}2KE! forged",
+    ] {
+        for args in [
+            vec!["-m", bad],
+            vec!["-H", bad],
+            vec!["-t", bad],
+            vec!["--require", bad],
+            vec![bad],
+        ] {
+            let (code, out, err) = check(&args);
+            assert_eq!(code, 3, "{args:?}: {out}");
+            assert!(err.is_empty(), "{args:?}: {err}");
+            assert!(out.starts_with("CHRONY UNKNOWN - "), "{args:?}: {out}");
+            assert_eq!(out.lines().count(), plain_lines, "{args:?}: {out:?}");
+            for line in out.lines() {
+                assert!(
+                    !line
+                        .chars()
+                        .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'),
+                    "{args:?}: {line:?}"
+                );
+                assert!(!line.contains(';'), "{line}");
+            }
+        }
+    }
+}
