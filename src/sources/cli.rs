@@ -192,7 +192,11 @@ where
         Err(Usage::Info(text)) => return Ok(Invocation::Info(text)),
         Err(Usage::Error(e)) => return Err(e),
     };
-    if let Some(both) = a.require.iter().find(|r| a.ignore.contains(r)) {
+    if let Some(both) = a
+        .require
+        .iter()
+        .find(|r| a.ignore.iter().any(|i| i.same(r)))
+    {
         return Err(format!(
             "source '{both}' is given to both --require and --ignore"
         ));
@@ -369,6 +373,15 @@ mod tests {
         assert_eq!(
             err(&["--require", "127.0.0.2", "--ignore", "127.0.0.2"]),
             "source '127.0.0.2' is given to both --require and --ignore"
+        );
+        // However spelt.
+        assert!(
+            err(&["--require", "::ffff:127.0.0.2", "--ignore", "127.0.0.2"])
+                .contains("given to both")
+        );
+        assert!(
+            err(&["--require", "2001:DB8::1", "--ignore", "[2001:db8::1]"])
+                .contains("given to both")
         );
     }
 

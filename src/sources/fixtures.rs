@@ -16,6 +16,8 @@ pub(super) fn server(address: &str, selection: Selection) -> Source {
         last_sample_ago: Some(23),
         offset: 0.000012345,
         error: 0.000456,
+        original_offset: 0.000012345,
+        reference_id: None,
         reason: None,
     }
 }
@@ -71,6 +73,7 @@ pub(super) fn harness() -> Vec<Source> {
         Source {
             name: "GPS".to_string(),
             address: None,
+            reference_id: Some(0x4750_5300),
             mode: Mode::RefClock,
             stratum: 0,
             poll: 0,

@@ -125,6 +125,11 @@ pub struct Source {
     pub offset: f64,
     /// Error bound of the last sample (s).
     pub error: f64,
+    /// Offset of the last sample as measured, before later clock
+    /// adjustments (s), for `-vvv`.
+    pub original_offset: f64,
+    /// A reference clock's id as chronyd sent it, for `-vvv`.
+    pub reference_id: Option<u32>,
     /// Why chronyd's selection treats the source as it does, from the
     /// `selectdata` report when it could be read (`-v` only): chronyc
     /// selectdata's state letter and word, and the effective options.
@@ -185,6 +190,8 @@ impl From<&report::Source> for Source {
             last_sample_ago: s.last_sample_ago.map(u64::from),
             offset: s.adjusted_offset,
             error: s.error,
+            original_offset: s.original_offset,
+            reference_id: s.reference_id,
             reason: None,
         }
     }
@@ -255,6 +262,17 @@ impl Selector {
     }
 }
 
+impl Selector {
+    /// Whether `self` and `other` name the same source, however spelt.
+    pub fn same(&self, other: &Selector) -> bool {
+        match (self, other) {
+            (Selector::Address(a), Selector::Address(b)) => canonical(*a) == canonical(*b),
+            (Selector::RefId(a), Selector::RefId(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// IPv4-mapped IPv6 addresses compare as the IPv4 address they stand for.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -295,6 +313,8 @@ mod tests {
             last_sample_ago: Some(3),
             offset: -0.001,
             error: 0.0005,
+            original_offset: -0.001,
+            reference_id: None,
             reason: None,
         }
     }
@@ -334,6 +354,8 @@ mod tests {
         assert_eq!(s.poll, -2);
         assert!(!s.has_sample());
         assert_eq!(s.offset, 0.25, "the adjusted offset");
+        assert_eq!(s.original_offset, 0.5);
+        assert_eq!(s.reference_id, Some(0x4750_5300));
     }
 
     #[test]

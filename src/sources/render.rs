@@ -313,25 +313,29 @@ fn source_line(text: &mut String, v: &Verdict) {
 
 /// `-vvv`: every field of a source, exact.
 fn raw_line(text: &mut String, s: &Source) {
-    let address = s
-        .address
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| "none".to_string());
+    let none = || "none".to_string();
+    let address = s.address.map(|a| a.to_string()).unwrap_or_else(none);
+    let reference_id = s
+        .reference_id
+        .map(|id| format!("{id:08X}"))
+        .unwrap_or_else(none);
     let ago = s
         .last_sample_ago
         .map(|a| a.to_string())
-        .unwrap_or_else(|| "none".to_string());
+        .unwrap_or_else(none);
     let n = |v: f64| number::decimal(v).unwrap_or_else(|| "NaN".to_string());
     let _ = writeln!(
         text,
-        "raw source: name {}, address {address}, mode {}, state {}, reach {:o}, \
-         stratum {}, poll {}, last sample ago {ago}, adjusted offset {}, error {}",
+        "raw source: name {}, address {address}, reference ID {reference_id}, mode {}, \
+         state {}, reach {:o}, stratum {}, poll {}, last sample ago {ago}, \
+         original offset {}, adjusted offset {}, error {}",
         s.name,
         s.mode.as_str(),
         s.selection.as_str(),
         s.reach,
         s.stratum,
         s.poll,
+        n(s.original_offset),
         n(s.offset),
         n(s.error),
     );

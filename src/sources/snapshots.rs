@@ -319,3 +319,9 @@ fn ok_no_selected_mapped_still_says_so() {
     assert!(r.text.contains("no source selected"), "{}", r.text);
     case("ok_no_selected_mapped", &sources, &config, State::Ok);
 }
+
+#[test]
+fn warning_harness_vvv() {
+    // A refclock's id and a source without a sample in the raw lines.
+    case("warning_harness_vvv", &harness(), &verbose(3), State::Warning);
+}
