@@ -348,6 +348,8 @@ fn bad_input_is_one_clean_line_and_exit_3() {
             assert!(err.is_empty(), "{args:?}: {err}");
             assert!(out.starts_with("CHRONY UNKNOWN - "), "{args:?}: {out}");
             assert_eq!(out.lines().count(), plain_lines, "{args:?}: {out:?}");
+            // A `|` on any line would start perfdata in Icinga and Nagios.
+            assert!(!out.contains('|'), "{args:?}: {out}");
             for line in out.lines() {
                 assert!(
                     !line

@@ -111,7 +111,7 @@ struct Args {
           value_parser = count_range, allow_hyphen_values = true)]
     reach_mean_critical: Range,
 
-    /// WARNING when a source's |offset| + error of its last sample
+    /// WARNING when a source's absolute offset + error of its last sample
     /// (seconds) is outside RANGE [default: not checked].
     #[arg(short = 'w', long, value_name = "RANGE", value_parser = seconds_range,
           allow_hyphen_values = true)]
@@ -124,12 +124,12 @@ struct Args {
 
     /// This source must be there, reachable and usable (an IP address, or a
     /// refclock's refid such as GPS). Repeatable.
-    #[arg(long, value_name = "ADDRESS|REFID", value_parser = Selector::parse,
+    #[arg(long, value_name = "ADDRESS/REFID", value_parser = Selector::parse,
           action = ArgAction::Append)]
     require: Vec<Selector>,
 
     /// Leave this source out of every count and check. Repeatable.
-    #[arg(long, value_name = "ADDRESS|REFID", value_parser = Selector::parse,
+    #[arg(long, value_name = "ADDRESS/REFID", value_parser = Selector::parse,
           action = ArgAction::Append)]
     ignore: Vec<Selector>,
 
@@ -228,7 +228,7 @@ where
 
 /// The short usage printed after a usage error.
 pub const USAGE: &str = "Usage: check_chrony_sources [-H ADDRESS] [-t DURATION] [-m RANGE] [-n RANGE] \
-[-w RANGE] [-c RANGE] [--require ADDRESS|REFID]... [--ignore ADDRESS|REFID]... [--on-CONDITION STATE] [-v]...\n\
+[-w RANGE] [-c RANGE] [--require ADDRESS/REFID]... [--ignore ADDRESS/REFID]... [--on-CONDITION STATE] [-v]...\n\
 Run 'check_chrony_sources --help' for all options.\n";
 
 #[cfg(test)]
@@ -423,6 +423,9 @@ mod tests {
             );
         }
         assert!(!help.contains(';'), "Nagios turns ';' into ':'");
+        // Run as a check by mistake, a `|` would start perfdata.
+        assert!(!help.contains('|'), "{help}");
+        assert!(!USAGE.contains('|') && !USAGE.contains(';'));
         assert_eq!(
             info(&["-V"]),
             format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))

@@ -323,5 +323,10 @@ fn ok_no_selected_mapped_still_says_so() {
 #[test]
 fn warning_harness_vvv() {
     // A refclock's id and a source without a sample in the raw lines.
-    case("warning_harness_vvv", &harness(), &verbose(3), State::Warning);
+    case(
+        "warning_harness_vvv",
+        &harness(),
+        &verbose(3),
+        State::Warning,
+    );
 }
