@@ -39,7 +39,14 @@ fn main() -> ExitCode {
         Some(fd) => client.read_or_cancel::<report::Source>(timeout, fd),
         None => client.read::<report::Source>(timeout),
     };
-    let result = read(&mut client, config.timeout).map(|all| {
+    let result = read(&mut client, config.timeout);
+    // Where the sources came from, before a failed selectdata read (which
+    // drops the connection) can hide it from -vv.
+    let resolution = Resolution {
+        address: client.address().cloned(),
+        skipped: client.skipped().to_vec(),
+    };
+    let result = result.map(|all| {
         let mut sources: Vec<Source> = all.iter().map(Source::from).collect();
         // Why a source is not selected is worth a round trip only when it
         // is shown, and only where chronyd serves it (its Unix socket, or
@@ -56,10 +63,6 @@ fn main() -> ExitCode {
         }
         sources
     });
-    let resolution = Resolution {
-        address: client.address().cloned(),
-        skipped: client.skipped().to_vec(),
-    };
     // Close the socket (and remove libchrony's client socket dir) first.
     drop(client);
     let report = render(&result, &resolution, &config);
