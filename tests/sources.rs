@@ -142,6 +142,12 @@ fn every_count_and_state_against_real_chronyd() {
         !out.contains("selectdata"),
         "UDP serves no selectdata:\n{out}"
     );
+    // -vv: the address that answered, though selectdata was refused there.
+    let (_, out, _) = nobody(&bin, &t, &["-vv"]);
+    assert!(
+        out.contains(&format!("\nanswered by {}\n", t.udp_address())),
+        "{out}"
+    );
 
     // --ignore leaves the bad ones out of every count: OK.
     let ignore = ["--ignore", DEAD, "--ignore", FALSETICKER];
