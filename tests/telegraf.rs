@@ -443,13 +443,14 @@ fn three_newlines_three_lines_then_eof_exits_zero() {
 }
 
 #[test]
-fn newlines_in_one_write_each_gather() {
+fn newlines_queued_in_one_write_gather_once() {
+    // Newlines that are already queued when the plugin reads stdin came
+    // while it could not read (a gather in progress, SIGSTOP, a suspended
+    // VM): one gather answers them all, not a burst of identical lines.
     let chrony = Chrony::start();
     let mut plugin = Plugin::start(&["-H", &chrony.udp_address()]);
     plugin.stdin.as_mut().unwrap().write_all(b"\n\n\n").unwrap();
-    for _ in 0..3 {
-        assert_tracking_line(&plugin.line(SHORT), &chrony.udp_address());
-    }
+    assert_tracking_line(&plugin.line(SHORT), &chrony.udp_address());
     plugin.no_line(Duration::from_millis(300));
 }
 
