@@ -94,7 +94,7 @@ impl Writer {
                 Kind::Plain => return self.file.write_all(rest).map(|()| Written::All),
                 Kind::Pipe => {
                     // Room first: a write is started only when it cannot block.
-                    if sys::wait_writable(fd, signals.fd())? && signals.received() {
+                    if wait_for_room(fd, signals)? == Written::Terminated {
                         return Ok(Written::Terminated);
                     }
                     self.file.write(piece(rest))
@@ -106,7 +106,7 @@ impl Writer {
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if sys::wait_writable(fd, signals.fd())? && signals.received() {
+                    if wait_for_room(fd, signals)? == Written::Terminated {
                         return Ok(Written::Terminated);
                     }
                 }
@@ -114,6 +114,21 @@ impl Writer {
             }
         }
         Ok(Written::All)
+    }
+}
+
+/// Waits until `fd` has room (or an error, which the write then reports):
+/// `All` then, `Terminated` as soon as a termination signal arrives.
+fn wait_for_room(fd: std::os::fd::RawFd, signals: &TerminationSignals) -> io::Result<Written> {
+    loop {
+        if !sys::wait_writable(fd, signals.fd())? {
+            // Woken by the fd alone: room (or an error).
+            return Ok(Written::All);
+        }
+        if signals.received() {
+            return Ok(Written::Terminated);
+        }
+        // The signal fd was readable but already drained: wait again.
     }
 }
 
