@@ -22,8 +22,8 @@ use std::time::{Duration, SystemTime};
 ///
 /// By default each newline on stdin (execd `signal = "STDIN"`) and each
 /// SIGHUP, SIGUSR1 or SIGUSR2 (execd `signal = "SIGHUP"`, ...) gathers once;
-/// triggers queued during a stall give one gather. stdin's end stops the
-/// process. Status lines go to stderr with
+/// triggers queued during a stall give one gather. stdin's end, SIGTERM,
+/// SIGINT or SIGQUIT stop the process. Status lines go to stderr with
 /// Telegraf's `E! `/`I! ` prefixes, once per change of condition.
 #[derive(Parser)]
 #[command(version, about, long_about)]
@@ -45,8 +45,9 @@ struct Args {
     #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
     timeout: Duration,
 
-    /// Gather on this absolute schedule instead of on stdin newlines (execd
-    /// `signal = "none"`); the first gather is at start. Still ends on stdin EOF.
+    /// Gather on this absolute schedule instead of on stdin newlines and
+    /// signals (execd `signal = "none"`); the first gather is at start, missed
+    /// slots are skipped. Still ends on stdin EOF.
     #[arg(long, value_name = "DURATION", value_parser = number::parse_interval, conflicts_with = "once")]
     interval: Option<Duration>,
 
