@@ -70,7 +70,10 @@ impl Writer {
     }
 
     fn new(fd: BorrowedFd<'_>) -> io::Result<Writer> {
-        let file = File::from(fd.try_clone_to_owned()?);
+        Writer::from_file(File::from(fd.try_clone_to_owned()?))
+    }
+
+    fn from_file(file: File) -> io::Result<Writer> {
         let kind = file.metadata()?.file_type();
         let kind = if kind.is_fifo() || (kind.is_char_device() && is_terminal(&file)) {
             Kind::Pipe
@@ -168,6 +171,44 @@ fn is_terminal(file: &File) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// This process's signal handlers (installable once per process).
+    fn signals() -> &'static TerminationSignals {
+        static SIGNALS: std::sync::OnceLock<TerminationSignals> = std::sync::OnceLock::new();
+        SIGNALS.get_or_init(|| TerminationSignals::install().expect("install handlers"))
+    }
+
+    #[test]
+    fn sigterm_ends_a_write_to_a_pipe_nobody_reads() {
+        let signals = signals();
+        let (reader, writer) = io::pipe().unwrap();
+        let mut writer = Writer::from_file(File::from(std::os::fd::OwnedFd::from(writer))).unwrap();
+        assert_eq!(writer.kind, Kind::Pipe);
+        let pid = std::process::id().to_string();
+        let killer = std::thread::spawn(move || {
+            // Long after 1 MiB filled the pipe and the writer waits for room.
+            std::thread::sleep(Duration::from_millis(300));
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+        });
+        let written = writer.write_all(&vec![b'x'; 1 << 20], signals).unwrap();
+        assert!(killer.join().unwrap().success());
+        assert_eq!(written, Written::Terminated);
+        drop(reader);
+    }
+
+    #[test]
+    fn write_to_a_closed_pipe_is_an_error() {
+        let signals = signals();
+        let (reader, writer) = io::pipe().unwrap();
+        drop(reader);
+        let mut writer = Writer::from_file(File::from(std::os::fd::OwnedFd::from(writer))).unwrap();
+        let e = writer.write_all(b"line\n", signals).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
+    }
 
     #[test]
     fn small_batch_is_one_piece() {

@@ -420,10 +420,16 @@ impl Stdin {
     const MAX_READS: usize = 16;
 
     fn take() -> io::Result<Stdin> {
-        Ok(Stdin {
-            file: File::from(io::stdin().as_fd().try_clone_to_owned()?),
+        Ok(Stdin::from_file(File::from(
+            io::stdin().as_fd().try_clone_to_owned()?,
+        )))
+    }
+
+    fn from_file(file: File) -> Stdin {
+        Stdin {
+            file,
             buf: Box::new([0; 4096]),
-        })
+        }
     }
 
     fn fd(&self) -> std::os::fd::RawFd {
@@ -477,6 +483,58 @@ mod tests {
 
     fn failing(why: &str) -> Condition {
         Condition::Failing(why.into())
+    }
+
+    fn pipe_stdin() -> (Stdin, io::PipeWriter) {
+        let (reader, writer) = io::pipe().unwrap();
+        let file = File::from(std::os::fd::OwnedFd::from(reader));
+        (Stdin::from_file(file), writer)
+    }
+
+    #[test]
+    fn queued_newlines_are_one_trigger() {
+        use std::io::Write;
+        let (mut stdin, mut writer) = pipe_stdin();
+        writer.write_all(&b"\n".repeat(30)).unwrap();
+        let drained = stdin.drain().unwrap();
+        assert!(drained.newline && !drained.eof);
+        // All of them were read: nothing is left to trigger again.
+        let [ready] = poll([stdin.fd()], Some(Duration::ZERO)).unwrap();
+        assert!(!ready.readable);
+    }
+
+    #[test]
+    fn a_partial_line_is_no_trigger() {
+        use std::io::Write;
+        let (mut stdin, mut writer) = pipe_stdin();
+        writer.write_all(b"no newline yet").unwrap();
+        let drained = stdin.drain().unwrap();
+        assert!(!drained.newline && !drained.eof);
+    }
+
+    #[test]
+    fn newline_then_eof_is_seen_in_one_drain() {
+        use std::io::Write;
+        let (mut stdin, mut writer) = pipe_stdin();
+        writer.write_all(b"\n").unwrap();
+        drop(writer);
+        let drained = stdin.drain().unwrap();
+        assert!(drained.newline && drained.eof);
+    }
+
+    #[test]
+    fn an_endless_writer_cannot_keep_drain_reading() {
+        use std::io::Write;
+        let (mut stdin, mut writer) = pipe_stdin();
+        let feeder = std::thread::spawn(move || {
+            let chunk = [b'\n'; 4096];
+            // Ends when the reader is dropped (EPIPE).
+            while writer.write_all(&chunk).is_ok() {}
+        });
+        let drained = stdin.drain().unwrap();
+        assert!(drained.newline && !drained.eof);
+        drop(stdin);
+        feeder.join().unwrap();
     }
 
     #[test]
