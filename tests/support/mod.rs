@@ -5,7 +5,10 @@
 //! socket in a 0750 directory. Nothing here touches a system chronyd: every
 //! file, port and process is private, so tests can run in parallel.
 //! Everything is killed and removed on drop, also when a test panics.
+//! [`topology::Topology`] runs a client with many sources of every kind.
 #![allow(dead_code)] // each test binary uses a different part of the harness
+
+pub mod topology;
 
 use std::fs;
 use std::net::UdpSocket;
