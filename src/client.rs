@@ -96,6 +96,18 @@ impl Client {
     }
 
     /// Reads the `sources` report: one [`Source`] per source, in chronyd's order.
+    ///
+    /// ```no_run
+    /// use chrony_plugins::{Client, Target};
+    /// use std::time::Duration;
+    ///
+    /// let mut client = Client::new("127.0.0.1:323".parse::<Target>()?);
+    /// for s in client.sources(Duration::from_secs(3))? {
+    ///     // Like a line of `chronyc sources`: `^* 192.0.2.1 reach 377`.
+    ///     println!("{}{} {} reach {:o}", s.mode.symbol(), s.state.symbol(), s.name, s.reach);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sources(&mut self, timeout: Duration) -> Result<Vec<Source>, Error> {
         self.read(timeout)
     }
