@@ -474,8 +474,15 @@ fn chrony_report_usage_errors() {
     assert_eq!((code, err.lines().count()), (2, 1), "{err}");
     // Nothing listens on port 1: a read error is one line, exit 1.
     let (code, out, err) = run(report_cmd(&["sources", "-H", "127.0.0.1:1", "--json"]));
-    assert_eq!((code, out.as_str(), err.lines().count()), (1, "", 1), "{err}");
-    assert!(err.starts_with("chrony-report: 127.0.0.1:1: connection refused"), "{err}");
+    assert_eq!(
+        (code, out.as_str(), err.lines().count()),
+        (1, "", 1),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("chrony-report: 127.0.0.1:1: connection refused"),
+        "{err}"
+    );
     let (code, help, _) = run(report_cmd(&["--help"]));
     assert_eq!(code, 0);
     for word in [
