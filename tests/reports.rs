@@ -441,7 +441,7 @@ fn chrony_report_as_nobody_over_udp() {
     let gps = records.iter().find(|r| r["name"] == REFCLOCK).unwrap();
     assert_eq!(
         (gps["mode"].as_str(), gps["address"].is_null()),
-        (Some("ref_clock"), true)
+        (Some("refclock"), true)
     );
 
     let (code, _, err) = nobody(&["selectdata", "-H", &t.udp_address()]);
