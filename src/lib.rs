@@ -24,6 +24,9 @@
 //!   formats, and the one duration grammar of every command line.
 //! - [`text`]: text from outside (arguments, paths, replies) kept on one line.
 //! - [`usage`]: one-line usage errors for the clap-based binaries.
+//! - [`runner`]: the long-running loop of the Telegraf and collectd plugins
+//!   (triggers, schedule, signals, status lines), with [`output`]'s writers
+//!   and [`schedule`]'s grid.
 //!
 //! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
 //! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
@@ -40,6 +43,7 @@ mod ffi;
 pub mod number;
 pub mod output;
 pub mod report;
+pub mod runner;
 pub mod schedule;
 pub mod sources;
 #[allow(unsafe_code)]

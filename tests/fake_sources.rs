@@ -184,3 +184,46 @@ fn count_of_zero_is_an_empty_list() {
     });
     assert!(fake.client().sources(TIMEOUT).unwrap().is_empty());
 }
+
+#[test]
+fn silent_peer_times_out_by_the_deadline_and_cancel_ends_at_once() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::time::Instant;
+    // Bound but never answering: a stopped chronyd.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let mut client = Client::new(address.parse().unwrap());
+
+    let start = Instant::now();
+    let e = client
+        .report(ReportKind::SourceStats, Duration::from_millis(300))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(
+        start.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        start.elapsed()
+    );
+
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    writer.write_all(b"x").unwrap();
+    let start = Instant::now();
+    let e = client
+        .report_or_cancel(
+            ReportKind::Sources,
+            Duration::from_secs(5),
+            reader.as_raw_fd(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(
+        start.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        start.elapsed()
+    );
+    let e = client
+        .read_or_cancel::<chrony_plugins::Source>(Duration::from_secs(5), reader.as_raw_fd())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+}

@@ -441,7 +441,7 @@ fn chrony_report_as_nobody_over_udp() {
     let gps = records.iter().find(|r| r["name"] == REFCLOCK).unwrap();
     assert_eq!(
         (gps["mode"].as_str(), gps["address"].is_null()),
-        (Some("ref_clock"), true)
+        (Some("refclock"), true)
     );
 
     let (code, _, err) = nobody(&["selectdata", "-H", &t.udp_address()]);
@@ -466,6 +466,21 @@ fn chrony_report_usage_errors() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains("unknown report 'source'") && err.contains("sourcestats"),
+        "{err}"
+    );
+    let (code, _, err) = run(report_cmd(&["sources", "-t", "0"]));
+    assert_eq!((code, err.lines().count()), (2, 1), "{err}");
+    let (code, _, err) = run(report_cmd(&["sour\nE! forged"]));
+    assert_eq!((code, err.lines().count()), (2, 1), "{err}");
+    // Nothing listens on port 1: a read error is one line, exit 1.
+    let (code, out, err) = run(report_cmd(&["sources", "-H", "127.0.0.1:1", "--json"]));
+    assert_eq!(
+        (code, out.as_str(), err.lines().count()),
+        (1, "", 1),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("chrony-report: 127.0.0.1:1: connection refused"),
         "{err}"
     );
     let (code, help, _) = run(report_cmd(&["--help"]));
