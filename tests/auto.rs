@@ -135,6 +135,18 @@ fn auto_as_nobody_falls_through_to_the_command_port() {
         "-vv names the address used: {check}"
     );
 
+    let sources = section(&report, "sources");
+    assert_eq!(exit_of(&report, "sources"), "0", "{sources}");
+    assert!(
+        sources.starts_with("CHRONY OK - 1 source, 1 reachable, 1 usable, "),
+        "{sources}"
+    );
+    assert!(
+        sources.contains("\nskipped /run/chrony/chronyd.sock: permission denied")
+            && sources.contains("\nanswered by 127.0.0.1:323\n"),
+        "-vv names the address used: {sources}"
+    );
+
     // No `source` tag with auto, as inputs.chrony without `server`.
     let telegraf = section(&report, "telegraf");
     assert_eq!(exit_of(&report, "telegraf"), "0", "{telegraf}");
@@ -154,6 +166,12 @@ fn auto_as_nobody_falls_through_to_the_command_port() {
     assert!(
         root.contains("Address used    : /run/chrony/chronyd.sock"),
         "{root}"
+    );
+    let sources_root = section(&report, "sources-root");
+    assert_eq!(exit_of(&report, "sources-root"), "0", "{sources_root}");
+    assert!(
+        sources_root.contains("\nanswered by /run/chrony/chronyd.sock\n"),
+        "{sources_root}"
     );
     // Only chronyd's own socket: no libchrony.* directory left behind.
     assert_eq!(section(&report, "leftovers").trim(), "chronyd.sock");

@@ -21,7 +21,7 @@ chronyd_pair_start
 DIR="$CHRONY_DIR"
 
 mkdir -m 0755 "$DIR/bin"
-for b in chrony-tracking check_chrony_tracking telegraf-chrony-tracking collectd-chrony-tracking; do
+for b in chrony-tracking check_chrony_tracking check_chrony_sources telegraf-chrony-tracking collectd-chrony-tracking; do
     install -m 0755 "$PLUGIN_BIN_DIR/$b" "$DIR/bin/$b"
 done
 # nobody's own group: nogroup on Debian, nobody on Fedora/EL (both gid 65534
@@ -37,9 +37,14 @@ run() { # run NAME CMD...: output and exit status between markers
 
 run tracking nobody "$DIR/bin/chrony-tracking"
 run check nobody "$DIR/bin/check_chrony_tracking" -vv
+# One source by design, reach registers maybe not full yet: only where the
+# sources came from matters here.
+SOURCES_OK=(-vv -m 1: --reach-worst-warning '~:' --reach-mean-warning '~:' --reach-mean-critical '~:')
+run sources nobody "$DIR/bin/check_chrony_sources" "${SOURCES_OK[@]}"
 run telegraf nobody "$DIR/bin/telegraf-chrony-tracking" --once
 run collectd nobody env COLLECTD_HOSTNAME=h1 COLLECTD_INTERVAL=10.000 "$DIR/bin/collectd-chrony-tracking" --once
 # As root, auto takes the Unix socket.
 run tracking-root "$DIR/bin/chrony-tracking"
+run sources-root "$DIR/bin/check_chrony_sources" "${SOURCES_OK[@]}"
 echo "=== leftovers"
 ls -A /run/chrony
