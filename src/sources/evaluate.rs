@@ -15,7 +15,8 @@ pub enum Metric {
     Reachable,
     /// Sources chronyd's selection accepts (`*`, `+`, `-`).
     Usable,
-    /// The selected source (`*`): 0 or 1.
+    /// Whether chronyd selected a source (`*`): 0 or 1, counted even
+    /// when that source is ignored.
     Selected,
     /// Falsetickers (`x`).
     Falsetickers,
@@ -204,7 +205,11 @@ pub fn evaluate<'a>(sources: &'a [Source], config: &'a Config) -> Evaluation<'a>
                 Metric::Sources => Some(counted.len() as f64),
                 Metric::Reachable => Some(count(&|s| s.is_reachable())),
                 Metric::Usable => Some(count(&|s| s.selection.is_usable())),
-                Metric::Selected => Some(count(&|s| s.selection == Selection::Selected)),
+                // chronyd's state, even when that source is ignored: the
+                // clock follows it all the same.
+                Metric::Selected => Some(f64::from(u8::from(
+                    sources.iter().any(|s| s.selection == Selection::Selected),
+                ))),
                 Metric::Falsetickers => Some(count(&|s| s.selection == Selection::Falseticker)),
                 Metric::Jittery => Some(count(&|s| s.selection == Selection::Jittery)),
                 Metric::ReachWorst => reach_worst,
@@ -339,6 +344,19 @@ mod tests {
         assert_eq!(evaluate(&sources, &config).state, State::Critical);
         config.on_no_selected = State::Warning;
         assert_eq!(evaluate(&sources, &config).state, State::Warning);
+    }
+
+    #[test]
+    fn an_ignored_selected_source_still_counts_as_selected() {
+        let sources = healthy();
+        let config = Config {
+            ignore: vec![Selector::parse("192.0.2.1").unwrap()],
+            ..Config::default()
+        };
+        let e = evaluate(&sources, &config);
+        assert_eq!(e.metric(Metric::Selected).value, Some(1.0));
+        assert_eq!(e.metric(Metric::Usable).value, Some(3.0));
+        assert!(e.selected.is_some());
     }
 
     #[test]
