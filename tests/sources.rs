@@ -406,3 +406,59 @@ fn sigterm_during_a_read_leaves_nothing_behind() {
     assert!(out.contains("cancelled"), "{out}");
     assert_eq!(chrony.libchrony_leftovers(), Vec::<PathBuf>::new());
 }
+
+/// A client whose only server never answers: nothing reachable, nothing
+/// usable, no source selected, CRITICAL, and `--on-no-selected` maps.
+#[test]
+fn no_source_answers() {
+    let chrony = support::Chrony::with(support::Options {
+        silent_server: true,
+        ..support::Options::default()
+    });
+    let check = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["-t", "3", "-H", &chrony.udp_address()])
+            .args(args);
+        run(cmd)
+    };
+    let (code, out, _) = check(&[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with(
+            "CHRONY CRITICAL - no source selected (CRITICAL), reachable 0 outside 1: (CRITICAL), \
+             usable 0 outside 1: (CRITICAL)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("1 source, 0 reachable, 0 usable"), "{out}");
+    assert!(
+        out.contains("|sources=1;;;0 reachable=0;;1:;0;1 usable=0;3:;1:;0;1 selected=0;;;0;1 "),
+        "{out}"
+    );
+    // Everything else switched off: only the mapping decides.
+    let off = [
+        "-m",
+        "~:",
+        "-n",
+        "~:",
+        "--reachable-critical",
+        "~:",
+        "--reach-worst-warning",
+        "~:",
+        "--reach-mean-warning",
+        "~:",
+        "--reach-mean-critical",
+        "~:",
+    ];
+    let (code, out, _) = check(&off);
+    assert_eq!(code, 2, "{out}");
+    let (code, out, _) = check(&[&off[..], &["--on-no-selected", "warning"]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("CHRONY WARNING - no source selected (WARNING)"),
+        "{out}"
+    );
+    let (code, out, _) = check(&[&off[..], &["--on-no-selected", "ok"]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no source selected"), "{out}");
+}
