@@ -7,6 +7,7 @@
 //! (`signal = "none"`); stdin EOF, SIGTERM or SIGINT end it with status 0.
 //! `--once` gathers once and exits (for `inputs.exec`).
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::output::{BatchWriter, Written};
 use chrony_plugins::schedule::Schedule;
@@ -19,6 +20,8 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
+
+chrony_plugins::entry!(main);
 
 /// Write chronyd's tracking report as Telegraf's inputs.chrony `chrony`
 /// metric (InfluxDB line protocol), for Telegraf's inputs.execd.

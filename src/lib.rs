@@ -16,6 +16,7 @@
 //!   formats, and the one duration grammar of every command line.
 //! - [`text`]: text from outside (arguments, paths, replies) kept on one line.
 //! - [`usage`]: one-line usage errors for the clap-based binaries.
+//! - [`entry`]: the binaries' C `main` ([`entry!`]), without std's start-up work.
 //!
 //! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
 //! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
@@ -26,6 +27,7 @@ mod address;
 pub mod check;
 mod client;
 pub mod collectd;
+pub mod entry;
 mod error;
 #[allow(unsafe_code)]
 mod ffi;
