@@ -226,7 +226,7 @@ fn sigterm_ends_each_binary_as_before() {
 }
 
 #[test]
-fn binaries_do_not_load_libgcc_s_when_the_build_says_static() {
+fn binaries_link_as_the_build_says() {
     // build.rs sets this: `static` unless CHRONY_PLUGINS_DYNAMIC_UNWINDER
     // was set or the linker is cargo-zigbuild's.
     let unwinder = env!("CHRONY_PLUGINS_UNWINDER");
@@ -244,5 +244,13 @@ fn binaries_do_not_load_libgcc_s_when_the_build_says_static() {
         assert_eq!(loads_libgcc_s, unwinder == "dynamic", "{bin}: {dynamic}");
         // Full RELRO stays: the GOT is read-only before main runs.
         assert!(dynamic.contains("BIND_NOW"), "{bin}: {dynamic}");
+        // Packed relative relocations only with the version need that makes
+        // a glibc without DT_RELR refuse the binary rather than run it
+        // unrelocated.
+        if dynamic.contains("(RELR)") {
+            let out = Command::new("readelf").args(["-V", bin]).output().unwrap();
+            let versions = String::from_utf8_lossy(&out.stdout);
+            assert!(versions.contains("GLIBC_ABI_DT_RELR"), "{bin}: {versions}");
+        }
     }
 }
