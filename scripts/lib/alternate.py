@@ -10,10 +10,12 @@ other, as hyperfine does) makes both commands share whatever else the
 machine is doing at that moment, which on a shared 2-CPU VM matters more
 than the differences being measured.
 
-Each run is posix_spawn + waitpid with stdin, stdout and stderr on
+Each run is posix_spawn + wait4 with stdin, stdout and stderr on
 /dev/null; the time covers exactly that, so the (small, constant) cost of
 spawning from Python is in every command's time and makes ratios err
-towards 1, never away from it. A run that exits with an unexpected status
+towards 1, never away from it. The CPU time (user + system, from wait4)
+of each run is shown too: it does not count time spent waiting for a CPU,
+so it varies less when the machine is busy. A run that exits with an unexpected status
 stops the benchmark: a failing command is fast and must not look good.
 
 Usage:
@@ -38,9 +40,10 @@ def spawn_and_wait(argv, devnull):
     ]
     start = time.perf_counter_ns()
     pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=file_actions)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter_ns() - start
-    return elapsed, os.waitstatus_to_exitcode(status)
+    cpu = round((usage.ru_utime + usage.ru_stime) * 1e9)
+    return elapsed, cpu, os.waitstatus_to_exitcode(status)
 
 
 def quantile(values, q):
@@ -68,11 +71,12 @@ def main():
 
     devnull = os.open(os.devnull, os.O_RDWR)
     times = {name: [] for name, _ in commands}
+    cpu_times = {name: [] for name, _ in commands}
     expected = {}
     for round_ in range(args.warmup + args.rounds):
         shift = round_ % len(commands)
         for name, argv in commands[shift:] + commands[:shift]:
-            elapsed, code = spawn_and_wait(argv, devnull)
+            elapsed, cpu, code = spawn_and_wait(argv, devnull)
             if expected.setdefault(name, code) != code:
                 sys.exit(
                     f"alternate.py: {name} exited {code}, first {expected[name]}: "
@@ -80,17 +84,23 @@ def main():
                 )
             if round_ >= args.warmup:
                 times[name].append(elapsed)
+                cpu_times[name].append(cpu)
 
     ref = commands[0][0]
     ref_median = statistics.median(times[ref])
     print(f"{args.rounds} alternating rounds ({args.warmup} warm-up rounds not counted)")
-    print(f"{'command':<28} {'median':>9} {'q1':>9} {'q3':>9}  {'ratio':>6} {'round ratio':>11}  exit")
+    ref_cpu = statistics.median(cpu_times[ref])
+    print(
+        f"{'command':<20} {'median':>9} {'q1':>9} {'q3':>9}  {'ratio':>6} {'round ratio':>11}"
+        f"  {'cpu median':>10} {'cpu ratio':>9}  exit"
+    )
     summary = {}
     for name, argv in commands:
         runs = times[name]
         median = statistics.median(runs)
         ratio = median / ref_median
         round_ratio = statistics.median(t / r for t, r in zip(runs, times[ref]))
+        cpu = statistics.median(cpu_times[name])
         summary[name] = {
             "command": argv,
             "exit": expected[name],
@@ -99,11 +109,16 @@ def main():
             "q3_ns": quantile(runs, 0.75),
             "ratio_to_" + ref: ratio,
             "round_ratio_to_" + ref: round_ratio,
+            "cpu_median_ns": cpu,
+            "cpu_ratio_to_" + ref: cpu / ref_cpu if ref_cpu else None,
             "runs_ns": runs,
+            "cpu_ns": cpu_times[name],
         }
+        cpu_ratio = f"{cpu / ref_cpu:>9.3f}" if ref_cpu else f"{'-':>9}"
         print(
-            f"{name:<28} {median / 1e6:>7.3f}ms {quantile(runs, 0.25) / 1e6:>7.3f}ms "
-            f"{quantile(runs, 0.75) / 1e6:>7.3f}ms  {ratio:>6.3f} {round_ratio:>11.3f}  {expected[name]}"
+            f"{name:<20} {median / 1e6:>7.3f}ms {quantile(runs, 0.25) / 1e6:>7.3f}ms "
+            f"{quantile(runs, 0.75) / 1e6:>7.3f}ms  {ratio:>6.3f} {round_ratio:>11.3f}"
+            f"  {cpu / 1e6:>8.3f}ms {cpu_ratio}  {expected[name]}"
         )
     if args.json:
         with open(args.json, "w") as out:
