@@ -1,4 +1,4 @@
-//! The plugins' process entry point: [`entry!`](crate::entry) makes a
+//! The plugins' process entry point: [`entry!`](macro@crate::entry) makes a
 //! binary's `fn main() -> ExitCode` the C `main` that libc's start-up code
 //! calls, without std's `lang_start` in between.
 //!
@@ -42,7 +42,7 @@ use std::process::ExitCode;
 
 /// Defines the C `main` of a binary crate marked `#![no_main]`, running the
 /// given `fn() -> ExitCode` as [`run`] describes. Use once per binary, at
-/// the crate root (see the [module documentation](crate::entry)).
+/// the crate root (see the [module documentation](mod@crate::entry)).
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -65,7 +65,7 @@ macro_rules! entry {
 
 /// Prepares the process as std's start-up would (what the plugins rely
 /// on: see the module documentation), runs `main` and exits with its
-/// status after flushing stdout. Called by [`entry!`](crate::entry).
+/// status after flushing stdout. Called by [`entry!`](macro@crate::entry).
 pub fn run(main: fn() -> ExitCode) -> ! {
     crate::sys::prepare_process();
     let code = main();

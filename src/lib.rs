@@ -16,10 +16,12 @@
 //!   formats, and the one duration grammar of every command line.
 //! - [`text`]: text from outside (arguments, paths, replies) kept on one line.
 //! - [`usage`]: one-line usage errors for the clap-based binaries.
-//! - [`entry`]: the binaries' C `main` ([`entry!`]), without std's start-up work.
+//! - [`entry`](mod@entry): the binaries' C `main` ([`entry!`]), without std's start-up work.
 //!
 //! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
 //! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
+//! The one exception is the `export_name = "main"` attribute that [`entry!`]
+//! puts in each binary (see [`entry`](mod@entry)).
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
