@@ -24,7 +24,8 @@
 //! [`std::process::exit`], which runs std's clean-up as a normal return
 //! from `main` would. Arguments (`std::env::args_os`) need nothing: on
 //! glibc, std captures them from `.init_array`, before `main` runs. A panic
-//! still aborts (`panic = "abort"`) after printing its message, as before.
+//! still prints its message and aborts (`panic = "abort"`) as before; the
+//! message names the thread `<unnamed>` instead of `main`.
 //!
 //! Usage, in every `plugins/*.rs` (tests build the binaries with the test
 //! harness's own `main`, hence the `cfg`):
