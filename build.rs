@@ -169,10 +169,23 @@ fn uses_zig_linker() -> bool {
         .any(|linker| linker.to_string_lossy().contains("zig"))
 }
 
-/// Whether the C compiler that links (`cc`, or `$CC`) ships `libgcc_eh.a`.
+/// Whether the target's C compiler (`CC_<target>`, `TARGET_CC`, `CC`, else
+/// `cc`, as the cc crate picks it) ships `libgcc_eh.a`.
 fn has_libgcc_eh() -> bool {
-    println!("cargo:rerun-if-env-changed=CC");
-    let cc = env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let target = env::var("TARGET").unwrap_or_default();
+    let vars = [
+        format!("CC_{target}"),
+        format!("CC_{}", target.replace('-', "_")),
+        "TARGET_CC".to_string(),
+        "CC".to_string(),
+    ];
+    for var in &vars {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let cc = vars
+        .iter()
+        .find_map(env::var_os)
+        .unwrap_or_else(|| "cc".into());
     std::process::Command::new(cc)
         .arg("-print-file-name=libgcc_eh.a")
         .output()
