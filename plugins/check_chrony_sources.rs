@@ -4,6 +4,7 @@
 //! it), prints what `chrony_plugins::sources::render` makes of it and exits
 //! with the state's code. See `chrony_plugins::sources` for the rules.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::check::{one_line, Resolution, State};
 use chrony_plugins::sources::cli::{self, Invocation};
@@ -12,6 +13,8 @@ use chrony_plugins::{report, Client, SelectData, TerminationSignals};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+chrony_plugins::entry!(main);
 
 /// Below this much time left, `-v` does not try `selectdata`.
 const SELECTDATA_MIN: Duration = Duration::from_millis(100);

@@ -17,7 +17,20 @@ const CHECK: &str = env!("CARGO_BIN_EXE_check_chrony_tracking");
 const TRACKING: &str = env!("CARGO_BIN_EXE_chrony-tracking");
 const TELEGRAF: &str = env!("CARGO_BIN_EXE_telegraf-chrony-tracking");
 const COLLECTD: &str = env!("CARGO_BIN_EXE_collectd-chrony-tracking");
-const ALL: [&str; 4] = [CHECK, TRACKING, TELEGRAF, COLLECTD];
+const SOURCES: &str = env!("CARGO_BIN_EXE_check_chrony_sources");
+const ALL: [&str; 5] = [CHECK, TRACKING, TELEGRAF, COLLECTD, SOURCES];
+/// `check_chrony_sources` OK with the harness's one source, whatever its
+/// reach register holds yet.
+const ONE_SOURCE_OK: [&str; 8] = [
+    "-m",
+    "1:",
+    "--reach-worst-warning",
+    "~:",
+    "--reach-mean-warning",
+    "~:",
+    "--reach-mean-critical",
+    "~:",
+];
 
 /// No run may take longer than this, whatever happens.
 const LIMIT: Duration = Duration::from_secs(15);
@@ -122,11 +135,14 @@ fn a_closed_stdout_pipe_is_an_error_not_sigpipe() {
     // its default the first write would kill it (signal 13, no status).
     let chrony = Chrony::start();
     let udp = chrony.udp_address();
-    let cases: [(&str, &[&str], i32); 4] = [
+    let sources_ok = [&["-H", udp.as_str()][..], &ONE_SOURCE_OK[..]].concat();
+    let cases: [(&str, &[&str], i32); 6] = [
         (CHECK, &["-H", &udp], 0),
         (CHECK, &["--help"], 3),
         (TRACKING, &["-H", &udp], 1),
         (TELEGRAF, &["-H", &udp, "--once"], 1),
+        (SOURCES, &sources_ok, 0),
+        (SOURCES, &["--help"], 3),
     ];
     for (bin, args, want) in cases {
         let mut child = Command::new(bin)
@@ -149,6 +165,9 @@ fn closed_standard_fds_are_reopened_on_dev_null() {
     let chrony = Chrony::start();
     let udp = chrony.udp_address();
     let status = run_in_sh(r#"exec "$0" "$@" <&- >&- 2>&-"#, CHECK, &["-H", &udp]);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let sources_ok = [&["-H", udp.as_str()][..], &ONE_SOURCE_OK[..]].concat();
+    let status = run_in_sh(r#"exec "$0" "$@" <&- >&- 2>&-"#, SOURCES, &sources_ok);
     assert_eq!(status.code(), Some(0), "{status:?}");
 
     // A long-running plugin, looked at from outside while it runs.
@@ -197,6 +216,7 @@ fn sigterm_ends_each_binary_as_before() {
     let udp = chrony.udp_address();
     for (bin, args, want) in [
         (CHECK, vec!["-H", &udp, "-t", "10s"], 3),
+        (SOURCES, vec!["-H", &udp, "-t", "10s"], 3),
         (
             TELEGRAF,
             vec!["-H", &udp, "-t", "10s", "--interval", "1s"],
