@@ -22,6 +22,9 @@
 //!   formats, and the one duration grammar of every command line.
 //! - [`text`]: text from outside (arguments, paths, replies) kept on one line.
 //! - [`usage`]: one-line usage errors for the clap-based binaries.
+//! - [`runner`]: the long-running loop of the Telegraf and collectd plugins
+//!   (triggers, schedule, signals, status lines), with [`output`]'s writers
+//!   and [`schedule`]'s grid.
 //!
 //! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
 //! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
@@ -38,6 +41,7 @@ mod ffi;
 pub mod number;
 pub mod output;
 pub mod report;
+pub mod runner;
 pub mod schedule;
 #[allow(unsafe_code)]
 mod sys;
