@@ -399,6 +399,300 @@ pub fn render_authdata(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{samples, Content as C, Field, ReportKind, Value};
+    use crate::tracking::Timestamp;
+
+    const NOW_NS: i128 = 1_795_675_350_924_973_746;
+
+    fn ctx(source: Option<&str>) -> Context<'_> {
+        Context {
+            source,
+            timestamp_ns: NOW_NS,
+        }
+    }
+
+    fn f(name: &str, content: C, value: Value) -> Field {
+        Field {
+            name: name.into(),
+            content,
+            value,
+            constants: Vec::new(),
+        }
+    }
+
+    fn named(name: &str, content: C, value: Value, constant: &str) -> Field {
+        Field {
+            constants: vec![constant.into()],
+            ..f(name, content, value)
+        }
+    }
+
+    fn report(kind: ReportKind, records: Vec<Record>) -> Report {
+        Report { kind, records }
+    }
+
+    /// Snapshots in the crate's `snapshots/`, named `telegraf__NAME`.
+    fn snap(name: &str, text: &str) {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../../snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(format!("telegraf__{name}"), text));
+    }
+
+    /// The topology's kinds of source: selected server, reference clock,
+    /// falseticker, unreachable, noselect.
+    fn sources_report() -> Report {
+        let mut falseticker = samples::source_record();
+        samples::set(&mut falseticker, "address", Value::Text("127.0.0.4".into()));
+        samples::set(&mut falseticker, "state", Value::Unsigned(2));
+        samples::set(
+            &mut falseticker,
+            "adjusted last sample offset",
+            Value::Float(-1.000012),
+        );
+        let mut dead = samples::source_record();
+        samples::set(&mut dead, "address", Value::Text("127.0.0.6".into()));
+        samples::set(&mut dead, "state", Value::Unsigned(1));
+        samples::set(&mut dead, "stratum", Value::Unsigned(0));
+        samples::set(&mut dead, "reachability", Value::Unsigned(0));
+        samples::set(
+            &mut dead,
+            "last sample ago",
+            Value::Unsigned(u64::from(u32::MAX)),
+        );
+        samples::set(&mut dead, "adjusted last sample offset", Value::Float(0.0));
+        samples::set(&mut dead, "last sample error", Value::Float(0.0));
+        let mut noselect = samples::source_record();
+        samples::set(&mut noselect, "address", Value::Text("127.0.0.5".into()));
+        samples::set(&mut noselect, "state", Value::Unsigned(1));
+        samples::set(&mut noselect, "flags", Value::Unsigned(1));
+        let mut v6 = samples::source_record();
+        samples::set(&mut v6, "address", Value::Text("::1".into()));
+        samples::set(&mut v6, "state", Value::Unsigned(5));
+        samples::set(&mut v6, "mode", Value::Unsigned(1));
+        report(
+            ReportKind::Sources,
+            vec![
+                samples::source_record(),
+                samples::refclock_record(),
+                falseticker,
+                dead,
+                noselect,
+                v6,
+            ],
+        )
+    }
+
+    #[test]
+    fn sources_lines() {
+        let mut out = String::new();
+        render_sources(&sources_report(), ctx(None), &mut out).unwrap();
+        snap("sources", &out);
+    }
+
+    #[test]
+    fn sources_lines_with_source_tag() {
+        let mut out = String::new();
+        render_sources(&sources_report(), ctx(Some("127.0.0.1:323")), &mut out).unwrap();
+        assert_eq!(out.lines().count(), 6);
+        assert!(
+            out.lines()
+                .all(|l| l.starts_with("chrony_sources,peer=")
+                    && l.contains(",source=127.0.0.1:323 "))
+        );
+    }
+
+    #[test]
+    fn sourcestats_lines() {
+        let mut gps = samples::sourcestats_record();
+        samples::set(&mut gps, "address", Value::Missing);
+        samples::set(
+            &mut gps,
+            "reference ID",
+            Value::Unsigned(u64::from(u32::from_be_bytes(*b"GPS\0"))),
+        );
+        let r = report(
+            ReportKind::SourceStats,
+            vec![samples::sourcestats_record(), gps],
+        );
+        let mut out = String::new();
+        render_sourcestats(&r, ctx(None), &mut out).unwrap();
+        snap("sourcestats", &out);
+    }
+
+    #[test]
+    fn activity_line() {
+        let a = Activity {
+            online: 5,
+            offline: 1,
+            burst_online: 0,
+            burst_offline: 0,
+            unresolved: 2,
+        };
+        let mut out = String::new();
+        render_activity(&a, ctx(Some("/run/chrony/chronyd.sock")), &mut out);
+        snap("activity", &out);
+    }
+
+    fn serverstats(n: usize) -> Record {
+        // libchrony's order, v4's fields; v1..v3 are prefixes by version.
+        let all = [
+            "received NTP requests",
+            "accepted NTS-KE connections",
+            "received command requests",
+            "dropped NTP requests",
+            "dropped NTS-KE connections",
+            "dropped command requests",
+            "dropped client log records",
+            "received authenticated NTP requests",
+            "received interleaved NTP requests",
+            "held NTP timestamps",
+            "NTP timestamp span",
+            "served daemon RX timestamps",
+            "served daemon TX timestamps",
+            "served kernel RX timestamps",
+            "served kernel TX timestamps",
+            "served hardware RX timestamps",
+            "served hardware TX timestamps",
+        ];
+        let v1 = [0usize, 2, 3, 5, 6];
+        let fields = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| if n == 5 { v1.contains(i) } else { *i < n })
+            .map(|(i, name)| f(name, C::Count, Value::Unsigned(100 + i as u64)))
+            .collect();
+        Record::new(fields)
+    }
+
+    #[test]
+    fn serverstats_versions() {
+        let mut text = String::new();
+        for (version, n) in [(1, 5), (2, 8), (3, 11), (4, 17)] {
+            let mut out = String::new();
+            render_serverstats(&serverstats(n), ctx(None), &mut out).unwrap();
+            text.push_str(&format!("v{version}: {out}"));
+        }
+        snap("serverstats_versions", &text);
+    }
+
+    #[test]
+    fn serverstats_field_counts_match_inputs_chrony() {
+        for (n, fields) in [(5, 5), (8, 8), (11, 11), (17, 17)] {
+            let mut out = String::new();
+            render_serverstats(&serverstats(n), ctx(None), &mut out).unwrap();
+            let set = out.split(' ').nth(1).unwrap();
+            assert_eq!(set.split(',').count(), fields, "{out}");
+        }
+    }
+
+    #[test]
+    fn selectdata_lines() {
+        let mut best = samples::selectdata_record();
+        samples::set(&mut best, "address", Value::Text("127.0.0.2".into()));
+        samples::set(&mut best, "reference ID", Value::Unsigned(0x7F00_0002));
+        samples::set(&mut best, "state", Value::Unsigned(u64::from(b'*')));
+        samples::set(&mut best, "configured options", Value::Unsigned(0));
+        samples::set(&mut best, "effective options", Value::Unsigned(0));
+        best.fields
+            .iter_mut()
+            .filter(|f| f.name.ends_with("options"))
+            .for_each(|f| f.constants.clear());
+        best.fields
+            .iter_mut()
+            .filter(|f| f.name == "state")
+            .for_each(|f| f.constants = vec!["selected".into()]);
+        let r = report(
+            ReportKind::SelectData,
+            vec![best, samples::selectdata_record()],
+        );
+        let mut out = String::new();
+        render_selectdata(&r, ctx(None), &mut out).unwrap();
+        snap("selectdata", &out);
+    }
+
+    fn ntpdata_record() -> Record {
+        use Value::{Float as F, Signed as S, Unsigned as U};
+        Record::new(vec![
+            f(
+                "remote address",
+                C::Address,
+                Value::Text("127.0.0.2".into()),
+            ),
+            f("local address", C::Address, Value::Text("127.0.0.1".into())),
+            f("remote port", C::Port, U(12345)),
+            named("leap status", C::Enum, U(0), "normal"),
+            f("version", C::Count, U(4)),
+            named("mode", C::Enum, U(4), "server"),
+            f("stratum", C::Count, U(3)),
+            f("poll", C::IntervalLog2Seconds, S(-2)),
+            f("precision", C::IntervalLog2Seconds, S(-25)),
+            f("root delay", C::MeasureSeconds, F(0.0)),
+            f("root dispersion", C::MeasureSeconds, F(1.9e-5)),
+            f("reference ID", C::ReferenceId, U(0x7F7F_0101)),
+            f(
+                "reference time",
+                C::Time,
+                Value::Time(Timestamp::new(1_795_675_349, 500_000_000)),
+            ),
+            f("offset", C::OffsetSeconds, F(-2.1e-5)),
+            f("peer delay", C::MeasureSeconds, F(6.2e-5)),
+            f("peer dispersion", C::MeasureSeconds, F(1e-6)),
+            f("response time", C::IntervalSeconds, F(1.1e-5)),
+            f("jitter asymmetry", C::Ratio, F(0.1)),
+            Field {
+                constants: vec!["interleaved".into(), "test1".into()],
+                ..f("flags", C::Flags, U(0x4001))
+            },
+            f("transmitted messages", C::Count, U(40)),
+            f("received messages", C::Count, U(39)),
+            f("received valid messages", C::Count, U(39)),
+            f("received good messages", C::Count, U(38)),
+        ])
+    }
+
+    #[test]
+    fn ntpdata_lines_skip_reference_clocks() {
+        let r = report(
+            ReportKind::NtpData,
+            vec![ntpdata_record(), Record::default()],
+        );
+        let mut out = String::new();
+        render_ntpdata(&r, ctx(None), &mut out).unwrap();
+        snap("ntpdata", &out);
+    }
+
+    fn authdata_record() -> Record {
+        use Value::Unsigned as U;
+        Record::new(vec![
+            named("mode", C::Enum, U(0), "none"),
+            f("key type", C::Enum, U(0)),
+            f("key ID", C::Index, U(0)),
+            f("key length", C::LengthBits, U(0)),
+            f("key establishment attempts", C::Count, U(0)),
+            f("last key establishment ago", C::IntervalSeconds, U(0)),
+            f("cookies", C::Count, U(0)),
+            f("cookie length", C::LengthBytes, U(0)),
+            f("NAK", C::Boolean, U(0)),
+        ])
+    }
+
+    #[test]
+    fn authdata_lines_named_by_sources() {
+        let sources = report(
+            ReportKind::Sources,
+            vec![samples::refclock_record(), samples::source_record()],
+        );
+        let peers = peer_names(&sources).unwrap();
+        let r = report(
+            ReportKind::AuthData,
+            vec![Record::default(), authdata_record()],
+        );
+        let mut out = String::new();
+        render_authdata(&r, &peers, ctx(None), &mut out).unwrap();
+        snap("authdata", &out);
+    }
 
     #[test]
     fn refid_names() {
