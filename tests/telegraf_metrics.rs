@@ -312,3 +312,27 @@ fn old_name_is_the_same_program() {
     assert!(err.contains("unknown metric 'bogus'"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn help_lists_every_option_and_metric() {
+    for program in [bin(), old_bin()] {
+        let out = Command::new(program).arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let help = String::from_utf8(out.stdout).unwrap();
+        for option in [
+            "--host",
+            "--metrics",
+            "--timeout",
+            "--interval",
+            "--once",
+            "--extra-fields",
+            "--stratum-leap-as-fields",
+        ] {
+            assert!(help.contains(option), "{option} missing:\n{help}");
+        }
+        for metric in ALL.split(',') {
+            assert!(help.contains(metric), "{metric} missing:\n{help}");
+        }
+        assert!(help.contains("[default: tracking]"), "{help}");
+    }
+}

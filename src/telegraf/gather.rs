@@ -182,27 +182,12 @@ impl Gather {
                 }
             }
         }
-        // One report, or every report failing the same way (chronyd
-        // down): the reason alone, as with tracking only.
-        let alike = failures
-            .windows(2)
-            .all(|w| w[0].split_once(": ").map(|p| p.1) == w[1].split_once(": ").map(|p| p.1));
-        if !failures.is_empty()
-            && (self.metrics.len() == 1 || (alike && failures.len() == self.metrics.len()))
-        {
-            let why = failures[0].split_once(": ").map_or("", |p| p.1).to_string();
-            return Condition::Failing(why);
-        }
-        if failures.is_empty() {
-            let address = tick
-                .client()
-                .address()
-                .map(|a| a.to_string())
-                .unwrap_or_default();
-            Condition::Answering(address)
-        } else {
-            Condition::Failing(failures.join("; "))
-        }
+        let address = tick
+            .client()
+            .address()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        condition(&failures, self.metrics.len(), address)
     }
 
     fn one(
@@ -292,6 +277,26 @@ impl Gather {
     }
 }
 
+/// The gather's condition from its failures (`"REPORT: why"` each) out of
+/// `reports` read: answering when none failed; the reason alone when one
+/// report was read or every report failed the same way (chronyd down), as
+/// with tracking only; otherwise each failing report and why, joined by
+/// `; `, the same text while the same reports fail the same way.
+fn condition(failures: &[String], reports: usize, address: String) -> Condition {
+    let why = |f: &String| {
+        f.split_once(": ")
+            .map_or(String::new(), |p| p.1.to_string())
+    };
+    if failures.is_empty() {
+        return Condition::Answering(address);
+    }
+    let alike = failures.windows(2).all(|w| why(&w[0]) == why(&w[1]));
+    if reports == 1 || (alike && failures.len() == reports) {
+        return Condition::Failing(why(&failures[0]));
+    }
+    Condition::Failing(failures.join("; "))
+}
+
 /// Why one report of a gather gave no lines.
 enum Failure {
     /// A termination signal cancelled the read: the run ends.
@@ -324,6 +329,38 @@ mod tests {
             "bogus".parse::<Metric>().unwrap_err().to_string(),
             "unknown metric 'bogus' (known: tracking, sources, sourcestats, activity, \
              serverstats, selectdata, ntpdata, authdata)"
+        );
+    }
+
+    fn failing(text: &str) -> Condition {
+        Condition::Failing(text.to_string())
+    }
+
+    #[test]
+    fn conditions_from_failures() {
+        let addr = || "127.0.0.1:323".to_string();
+        assert_eq!(condition(&[], 3, addr()), Condition::Answering(addr()));
+        let down = |m: &str| format!("{m}: 127.0.0.1:323: connection refused");
+        // chronyd down: the reason alone, as with tracking only.
+        assert_eq!(
+            condition(&[down("tracking"), down("sources")], 2, addr()),
+            failing("127.0.0.1:323: connection refused")
+        );
+        assert_eq!(
+            condition(&[down("tracking")], 1, addr()),
+            failing("127.0.0.1:323: connection refused")
+        );
+        // One report refused, the other written: named.
+        let refused = "serverstats: 127.0.0.1:323: chronyd refused".to_string();
+        assert_eq!(
+            condition(std::slice::from_ref(&refused), 2, addr()),
+            failing(&refused)
+        );
+        // Two different failures: both, in report order.
+        let other = "ntpdata: 127.0.0.1:323: other".to_string();
+        assert_eq!(
+            condition(&[refused.clone(), other.clone()], 3, addr()),
+            failing(&format!("{refused}; {other}"))
         );
     }
 
