@@ -602,7 +602,7 @@ mod tests {
         best.fields
             .iter_mut()
             .filter(|f| f.name == "state")
-            .for_each(|f| f.constants = vec!["selected".into()]);
+            .for_each(|f| f.constants = vec!["best".into()]);
         let r = report(
             ReportKind::SelectData,
             vec![best, samples::selectdata_record()],
