@@ -208,6 +208,21 @@ fn every_measurement_over_the_socket_for_every_kind_of_source() {
             "ntp_timestamps"
         ]
     );
+
+    // authdata alone: the peers still named, from a read of sources.
+    let out = Command::new(bin())
+        .args(["--once", "-H", &socket, "--metrics", "authdata"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let points: Vec<Point> = text.lines().map(parse).collect();
+    let mut peers: Vec<&str> = points.iter().map(|p| p.tag("peer")).collect();
+    peers.sort();
+    let mut want = vec![GOOD[0], GOOD[1], FALSETICKER, NOSELECT, DEAD];
+    want.sort();
+    assert_eq!(peers, want, "{text}");
     assert!(t.libchrony_leftovers().is_empty());
 }
 
