@@ -8,6 +8,9 @@
 #                               SOURCES_DIR, SOURCES_SOCK, SOURCES_UDP,
 #                               SOURCES_CMD_PORT and waits (at most 30 s) until
 #                               `chronyc sources` shows N reachable sources.
+#                               SOURCES_SOCK, when set beforehand, chooses the
+#                               client's socket (e.g. /run/chrony/chronyd.sock in a
+#                               private namespace; its directory must exist, 0750).
 #   chronyd_sources_stop        kills all and removes SOURCES_DIR (also on EXIT)
 # Needs root (chronyd -u root) and Linux (all of 127.0.0.0/8 reaches lo).
 
@@ -20,7 +23,7 @@ chronyd_sources_start() {
     SOURCES_DIR=$(mktemp -d /tmp/cps.XXXXXX)
     chmod 0755 "$SOURCES_DIR"
     mkdir -m 0750 "$SOURCES_DIR/run"
-    SOURCES_SOCK="$SOURCES_DIR/run/chronyd.sock"
+    SOURCES_SOCK="${SOURCES_SOCK:-$SOURCES_DIR/run/chronyd.sock}"
     SOURCES_CMD_PORT=$(_free_udp_port)
     SOURCES_UDP="127.0.0.1:$SOURCES_CMD_PORT"
     _SOURCES_PIDS=()
