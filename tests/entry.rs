@@ -19,17 +19,27 @@ const TELEGRAF: &str = env!("CARGO_BIN_EXE_telegraf-chrony-tracking");
 const COLLECTD: &str = env!("CARGO_BIN_EXE_collectd-chrony-tracking");
 const SOURCES: &str = env!("CARGO_BIN_EXE_check_chrony_sources");
 const ALL: [&str; 5] = [CHECK, TRACKING, TELEGRAF, COLLECTD, SOURCES];
-/// `check_chrony_sources` OK with the harness's one source, whatever its
-/// reach register holds yet.
-const ONE_SOURCE_OK: [&str; 8] = [
+/// `check_chrony_sources` with every range and mapping switched off: OK
+/// whenever chronyd answers, whatever its one source looks like right now.
+const SOURCES_ALWAYS_OK: [&str; 18] = [
     "-m",
-    "1:",
+    "~:",
+    "-n",
+    "~:",
+    "--reachable-critical",
+    "~:",
+    "--falsetickers-warning",
+    "~:",
     "--reach-worst-warning",
     "~:",
     "--reach-mean-warning",
     "~:",
     "--reach-mean-critical",
     "~:",
+    "--on-no-selected",
+    "ok",
+    "-t",
+    "5",
 ];
 
 /// No run may take longer than this, whatever happens.
@@ -135,7 +145,7 @@ fn a_closed_stdout_pipe_is_an_error_not_sigpipe() {
     // its default the first write would kill it (signal 13, no status).
     let chrony = Chrony::start();
     let udp = chrony.udp_address();
-    let sources_ok = [&["-H", udp.as_str()][..], &ONE_SOURCE_OK[..]].concat();
+    let sources_ok = [&["-H", udp.as_str()][..], &SOURCES_ALWAYS_OK[..]].concat();
     let cases: [(&str, &[&str], i32); 6] = [
         (CHECK, &["-H", &udp], 0),
         (CHECK, &["--help"], 3),
@@ -166,7 +176,7 @@ fn closed_standard_fds_are_reopened_on_dev_null() {
     let udp = chrony.udp_address();
     let status = run_in_sh(r#"exec "$0" "$@" <&- >&- 2>&-"#, CHECK, &["-H", &udp]);
     assert_eq!(status.code(), Some(0), "{status:?}");
-    let sources_ok = [&["-H", udp.as_str()][..], &ONE_SOURCE_OK[..]].concat();
+    let sources_ok = [&["-H", udp.as_str()][..], &SOURCES_ALWAYS_OK[..]].concat();
     let status = run_in_sh(r#"exec "$0" "$@" <&- >&- 2>&-"#, SOURCES, &sources_ok);
     assert_eq!(status.code(), Some(0), "{status:?}");
 
