@@ -156,7 +156,18 @@ impl Tick<'_> {
     /// signal cancels the read (the run then ends and this gather's output
     /// is dropped).
     pub fn tracking(&mut self) -> Result<Tracking, Error> {
-        let result = self.client.tracking_or_cancel(self.timeout, self.cancel);
+        self.read(|client, timeout, cancel| client.tracking_or_cancel(timeout, cancel))
+    }
+
+    /// Runs one cancellable read of the client, given the run's timeout and
+    /// the fd that cancels it (for reports beyond tracking, several per
+    /// gather). A read that ends with [`ErrorKind::Cancelled`] ends the run
+    /// after the gather, whose output is then dropped.
+    pub fn read<T>(
+        &mut self,
+        read: impl FnOnce(&mut Client, Duration, std::os::fd::RawFd) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let result = read(self.client, self.timeout, self.cancel);
         if matches!(&result, Err(e) if e.kind() == ErrorKind::Cancelled) {
             self.cancelled = true;
         }
