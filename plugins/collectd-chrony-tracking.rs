@@ -1,13 +1,15 @@
 //! `collectd-chrony-tracking`: collectd exec plugin that sends chronyd's
-//! tracking report as `PUTVAL` lines (the identifiers of collectd's own
-//! chrony plugin, plus a few values it never sent) and `PUTNOTIF` lines when
+//! tracking report and the eight values per source of collectd's own chrony
+//! plugin as `PUTVAL` lines (its identifiers, plus a few tracking values it
+//! never sent) and `PUTNOTIF` lines when
 //! chronyd stops answering or loses synchronisation. What is printed lives in
 //! `chrony_plugins::collectd`; this file parses options; the loop is
 //! `chrony_plugins::runner`.
 #![deny(unsafe_code)]
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
-use chrony_plugins::collectd::{Identity, Notifier, Renderer, ValueSet};
+use chrony_plugins::collectd::{Identity, Naming, Notifier, Renderer, SourceRenderer, ValueSet};
+use chrony_plugins::report::read_sources_with_stats;
 use chrony_plugins::runner::{Condition, Mode, Runner, Tick, Voice};
 use chrony_plugins::{number, text, usage, Client, Target};
 use clap::Parser;
@@ -24,10 +26,11 @@ const MAX_DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Exit status for bad options or settings (clap's convention).
 const USAGE: u8 = 2;
 
-/// Send chronyd's tracking report to collectd, as an exec plugin.
+/// Send chronyd's tracking report and sources to collectd, as an exec plugin.
 ///
 /// Prints PUTVAL lines every interval under the identifiers of collectd's
-/// own chrony plugin (HOST/chrony/TYPE-chrony), and PUTNOTIF lines when
+/// own chrony plugin (HOST/chrony/TYPE-chrony for tracking, eight values per
+/// source under HOST/chrony/TYPE-ADDRESS), and PUTNOTIF lines when
 /// chronyd stops or starts answering or loses or regains synchronisation.
 /// Runs until SIGTERM (collectd sends it at shutdown); stdin is not read.
 ///
@@ -74,6 +77,18 @@ struct Args {
     #[arg(long)]
     builtin_only: bool,
 
+    /// Leave out the eight values per source (sources and sourcestats
+    /// reports), which are sent by default as collectd's chrony plugin does.
+    #[arg(long)]
+    no_sources: bool,
+
+    /// File per-source values exactly where collectd's chrony plugin (5.9
+    /// to 5.12) files them, accidents included: a reference clock's
+    /// sourcestats values under [UNSPEC], those of a source whose last poll
+    /// went unanswered under an empty type instance.
+    #[arg(long, conflicts_with = "no_sources")]
+    builtin_names: bool,
+
     /// Gather once, print, and exit (status 1 when chronyd did not answer).
     #[arg(long)]
     once: bool,
@@ -86,6 +101,8 @@ struct Config {
     interval: Duration,
     timeout: Duration,
     values: ValueSet,
+    /// How to name per-source values, or `None` to leave them out.
+    sources: Option<Naming>,
     once: bool,
 }
 
@@ -141,6 +158,11 @@ fn config(args: Args) -> Result<Config, String> {
         } else {
             ValueSet::All
         },
+        sources: match (args.no_sources, args.builtin_names) {
+            (true, _) => None,
+            (false, true) => Some(Naming::Builtin),
+            (false, false) => Some(Naming::Consistent),
+        },
         once: args.once,
     })
 }
@@ -163,12 +185,19 @@ fn main() -> ExitCode {
 /// Gathers on the schedule until SIGTERM (or once), printing each batch.
 fn run(config: Config) -> ExitCode {
     let renderer = Renderer::new(&config.identity, config.interval, config.values);
+    let sources = config
+        .sources
+        .map(|naming| SourceRenderer::new(&config.identity, config.interval, naming));
     let mut notifier = Notifier::new();
     let voice = Voice {
         error: format!("{NAME}: "),
         // collectd logs every stderr line as an error: failures only.
         info: None,
-        what: "chronyd's tracking report".into(),
+        what: if sources.is_some() {
+            "chronyd's tracking, sources and sourcestats reports".into()
+        } else {
+            "chronyd's tracking report".into()
+        },
     };
     let runner = match Runner::new(Client::new(config.target), config.timeout, voice) {
         Ok(r) => r,
@@ -185,14 +214,18 @@ fn run(config: Config) -> ExitCode {
     };
     let identity = config.identity;
     runner.run(mode, |tick, batch| {
-        gather(tick, &renderer, &mut notifier, &identity, batch)
+        gather(tick, &renderer, sources.as_ref(), &mut notifier, &identity, batch)
     })
 }
 
-/// One gather: the notifications the outcome calls for, then the values.
+/// One gather: the notifications the outcome calls for, then the tracking
+/// values, then (when chronyd answered) the per-source values. A failed
+/// sources read leaves the tracking values in place, as the built-in plugin
+/// does.
 fn gather(
     tick: &mut Tick<'_>,
     renderer: &Renderer,
+    sources: Option<&SourceRenderer>,
     notifier: &mut Notifier,
     identity: &Identity,
     batch: &mut String,
@@ -207,7 +240,19 @@ fn gather(
     match &outcome {
         Ok(t) => {
             renderer.putvals(t, now, batch);
-            Condition::Answering(address.map(|a| a.to_string()).unwrap_or_default())
+            let address = address.map(|a| a.to_string()).unwrap_or_default();
+            let Some(sources) = sources else {
+                return Condition::Answering(address);
+            };
+            match tick.read(|client, timeout, cancel| {
+                read_sources_with_stats(client, timeout, Some(cancel))
+            }) {
+                Ok(entries) => {
+                    sources.putvals(&entries, now, batch);
+                    Condition::Answering(address)
+                }
+                Err(e) => Condition::Failing(e.to_string()),
+            }
         }
         Err(e) => Condition::Failing(e.to_string()),
     }
