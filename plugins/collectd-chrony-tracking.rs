@@ -8,7 +8,7 @@
 #![deny(unsafe_code)]
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
-use chrony_plugins::collectd::{Identity, Naming, Notifier, Renderer, SourceRenderer, ValueSet};
+use chrony_plugins::collectd::{Identity, Notifier, Renderer, SourceRenderer, ValueSet};
 use chrony_plugins::report::read_sources_with_stats;
 use chrony_plugins::runner::{Condition, Mode, Runner, Tick, Voice};
 use chrony_plugins::{number, text, usage, Client, Target};
@@ -82,13 +82,6 @@ struct Args {
     #[arg(long)]
     no_sources: bool,
 
-    /// File per-source values exactly where collectd's chrony plugin (5.9
-    /// to 5.12) files them, accidents included: a reference clock's
-    /// sourcestats values under [UNSPEC], those of a source whose last poll
-    /// went unanswered under an empty type instance.
-    #[arg(long, conflicts_with = "no_sources")]
-    builtin_names: bool,
-
     /// Gather once, print, and exit (status 1 when chronyd did not answer).
     #[arg(long)]
     once: bool,
@@ -101,8 +94,8 @@ struct Config {
     interval: Duration,
     timeout: Duration,
     values: ValueSet,
-    /// How to name per-source values, or `None` to leave them out.
-    sources: Option<Naming>,
+    /// Whether to send the per-source values.
+    sources: bool,
     once: bool,
 }
 
@@ -158,11 +151,7 @@ fn config(args: Args) -> Result<Config, String> {
         } else {
             ValueSet::All
         },
-        sources: match (args.no_sources, args.builtin_names) {
-            (true, _) => None,
-            (false, true) => Some(Naming::Builtin),
-            (false, false) => Some(Naming::Consistent),
-        },
+        sources: !args.no_sources,
         once: args.once,
     })
 }
@@ -187,7 +176,7 @@ fn run(config: Config) -> ExitCode {
     let renderer = Renderer::new(&config.identity, config.interval, config.values);
     let sources = config
         .sources
-        .map(|naming| SourceRenderer::new(&config.identity, config.interval, naming));
+        .then(|| SourceRenderer::new(&config.identity, config.interval));
     let mut notifier = Notifier::new();
     let voice = Voice {
         error: format!("{NAME}: "),
@@ -214,7 +203,14 @@ fn run(config: Config) -> ExitCode {
     };
     let identity = config.identity;
     runner.run(mode, |tick, batch| {
-        gather(tick, &renderer, sources.as_ref(), &mut notifier, &identity, batch)
+        gather(
+            tick,
+            &renderer,
+            sources.as_ref(),
+            &mut notifier,
+            &identity,
+            batch,
+        )
     })
 }
 

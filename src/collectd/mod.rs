@@ -24,5 +24,5 @@ pub mod values;
 
 pub use ident::{Identity, NameError, PLUGIN};
 pub use notify::{Notification, Notifier, Severity, Update};
-pub use sources::{source_name, Naming, SourceMetric, SourceRenderer};
+pub use sources::{source_name, SourceMetric, SourceRenderer};
 pub use values::{epoch, Metric, Renderer, ValueSet};

@@ -1,29 +1,19 @@
 //! The per-source values of collectd's own chrony plugin (`src/chrony.c`
-//! of collectd 5.9 to 5.12, `chrony_request_source_data` and
+//! of collectd 5.9 to 5.12: `chrony_request_source_data` and
 //! `chrony_request_source_stats`): eight values per source, all of types in
 //! collectd's stock `types.db`, filed under `HOST/chrony/TYPE-NAME` where
-//! NAME is the source's IP address, or for a reference clock its reference
-//! id written as an IPv4 address (`GPS` is `71.80.83.0`: chronyd puts the
-//! id where the address goes, and collectd prints it as one).
+//! NAME is the source's IP address, or for a reference clock the printable
+//! characters of its reference id (`GPS`), as [`source_name`] says.
 //!
 //! Like the built-in plugin, a source whose last poll went unanswered (bit
 //! 0 of its reach register clear) has all eight values undefined (`U`; the
 //! built-in sends NaN, which collectd stores the same way).
-//!
-//! The built-in plugin also files some values under names that are plainly
-//! accidents, which [`Naming::Builtin`] reproduces for a strict drop-in and
-//! [`Naming::Consistent`] (the default) does not: a reference clock's three
-//! `sourcestats` values go under `[UNSPEC]` (the address family chronyd
-//! sends for it there), and for a source whose last poll went unanswered
-//! under an empty type instance (`HOST/chrony/time_offset`), so that several
-//! such sources overwrite each other.
 
 use super::ident::Identity;
 use super::values::epoch;
 use crate::number;
-use crate::report::{SourceEntry, SourceMode};
+use crate::report::SourceEntry;
 use std::fmt::Write;
-use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
 /// One value sent per source per gather, in the built-in plugin's order.
@@ -42,15 +32,16 @@ pub enum SourceMetric {
     Reachability,
     /// `clock_last_meas-NAME`: seconds since the last sample.
     LastSample,
+    /// `time_offset-NAME`: offset of the source's last sample as measured,
+    /// seconds (`sources`' original last sample offset, the number chronyc
+    /// prints in brackets).
+    Offset,
     /// `clock_skew_ppm-NAME`: skew of the source's frequency estimate, ppm
     /// (`sourcestats`).
     Skew,
     /// `frequency_error-NAME`: residual frequency of the source, ppm
     /// (`sourcestats`).
     ResidualFrequency,
-    /// `time_offset-NAME`: estimated offset of the source, seconds
-    /// (`sourcestats`).
-    Offset,
 }
 
 impl SourceMetric {
@@ -61,9 +52,9 @@ impl SourceMetric {
         SourceMetric::Mode,
         SourceMetric::Reachability,
         SourceMetric::LastSample,
+        SourceMetric::Offset,
         SourceMetric::Skew,
         SourceMetric::ResidualFrequency,
-        SourceMetric::Offset,
     ];
 
     /// The collectd type (from `types.db`, all GAUGE, one data source).
@@ -82,10 +73,7 @@ impl SourceMetric {
 
     /// Whether the value comes from the `sourcestats` report.
     pub fn from_stats(self) -> bool {
-        matches!(
-            self,
-            SourceMetric::Skew | SourceMetric::ResidualFrequency | SourceMetric::Offset
-        )
+        matches!(self, SourceMetric::Skew | SourceMetric::ResidualFrequency)
     }
 
     /// The value as collectd reads it, `U` when undefined: the source's
@@ -111,48 +99,30 @@ impl SourceMetric {
                 .map_or_else(|| "U".into(), |a| a.to_string()),
             SourceMetric::Skew => stats(|st| st.skew),
             SourceMetric::ResidualFrequency => stats(|st| st.residual_frequency),
-            SourceMetric::Offset => stats(|st| st.offset),
+            SourceMetric::Offset => float(s.original_offset),
         }
     }
 }
 
-/// Which type instances the per-source values are filed under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Naming {
-    /// All eight values of a source under its name (see [`source_name`]).
-    #[default]
-    Consistent,
-    /// Exactly the built-in plugin's names, accidents included: a reference
-    /// clock's `sourcestats` values under `[UNSPEC]`, and those of a source
-    /// whose last poll went unanswered under an empty type instance.
-    Builtin,
-}
-
 /// The type instance collectd's chrony plugin files a source under: its IP
-/// address as `inet_ntop` prints it, or for a reference clock its reference
-/// id printed as an IPv4 address (`71.80.83.0` for `GPS`). A source whose
-/// address is not known yet (an unresolved name) keeps chronyc's name for
-/// it (`ID#0000000001`), where the built-in plugin writes `[UNKNOWN]`.
+/// address as `inet_ntop` prints it, or for a reference clock the printable
+/// ASCII characters of its reference id, others skipped (`GPS` for
+/// `47 50 53 00`), as the built-in plugin's `nreftostr` does; a `/` is
+/// skipped too, as it would split the identifier. A source whose address is
+/// not known yet (an unresolved name) keeps chronyc's name for it
+/// (`ID#0000000001`).
 pub fn source_name(entry: &SourceEntry) -> String {
     let s = &entry.source;
     match (s.address, s.reference_id) {
         (Some(ip), _) => ip.to_string(),
-        (None, Some(id)) => Ipv4Addr::from(id).to_string(),
+        (None, Some(id)) => id
+            .to_be_bytes()
+            .iter()
+            .filter(|&&b| (b' '..=b'~').contains(&b) && b != b'/')
+            .map(|&b| char::from(b))
+            .collect(),
         (None, None) => s.name.clone(),
     }
-}
-
-/// The type instance of `metric` for `entry` under `naming`.
-fn type_instance(metric: SourceMetric, entry: &SourceEntry, naming: Naming) -> String {
-    if naming == Naming::Builtin && metric.from_stats() {
-        if entry.source.reach & 1 == 0 {
-            return String::new();
-        }
-        if entry.source.mode == SourceMode::RefClock {
-            return "[UNSPEC]".into();
-        }
-    }
-    source_name(entry)
 }
 
 /// Renders the per-source `PUTVAL` lines of one gather.
@@ -161,18 +131,16 @@ pub struct SourceRenderer {
     identity: Identity,
     /// ` interval=N ` as every line carries it.
     interval: String,
-    naming: Naming,
 }
 
 impl SourceRenderer {
     /// Lines for `identity`, announcing `interval` (as
-    /// [`super::Renderer::new`]), with type instances as `naming` says.
-    pub fn new(identity: &Identity, interval: Duration, naming: Naming) -> SourceRenderer {
+    /// [`super::Renderer::new`]).
+    pub fn new(identity: &Identity, interval: Duration) -> SourceRenderer {
         let interval = number::decimal(interval.as_secs_f64()).expect("a duration is finite");
         SourceRenderer {
             identity: identity.clone(),
             interval: format!(" interval={interval} "),
-            naming,
         }
     }
 
@@ -181,8 +149,8 @@ impl SourceRenderer {
     pub fn putvals(&self, entries: &[SourceEntry], now: SystemTime, out: &mut String) {
         let time = epoch(now);
         for entry in entries {
+            let instance = source_name(entry);
             for metric in SourceMetric::ALL {
-                let instance = type_instance(metric, entry, self.naming);
                 let id = self.identity.identifier(metric.type_name(), &instance);
                 let _ = writeln!(
                     out,
@@ -216,9 +184,9 @@ mod tests {
         }
     }
 
-    fn lines(entries: &[SourceEntry], naming: Naming) -> String {
+    fn lines(entries: &[SourceEntry]) -> String {
         let id = Identity::new("h", None).unwrap();
-        let r = SourceRenderer::new(&id, Duration::from_secs(10), naming);
+        let r = SourceRenderer::new(&id, Duration::from_secs(10));
         let mut out = String::new();
         r.putvals(entries, UNIX_EPOCH + Duration::from_secs(5), &mut out);
         out
@@ -226,21 +194,24 @@ mod tests {
 
     #[test]
     fn eight_lines_per_source() {
-        let out = lines(&[entry(), entry()], Naming::Consistent);
+        let out = lines(&[entry(), entry()]);
         assert_eq!(out.lines().count(), 16);
         assert!(out.starts_with("PUTVAL h/chrony/clock_stratum-127.0.0.2 interval=10 5.000000:"));
     }
 
     #[test]
-    fn refclock_named_by_refid_as_ipv4() {
-        assert_eq!(source_name(&refclock()), "71.80.83.0");
+    fn refclock_named_by_printable_refid() {
+        assert_eq!(source_name(&refclock()), "GPS");
+        let mut e = refclock();
+        e.source.reference_id = Some(u32::from_be_bytes([b'P', 0, b'/', b'S']));
+        assert_eq!(source_name(&e), "PS");
     }
 
     #[test]
     fn no_stats_is_undefined() {
         let mut e = entry();
         e.stats = None;
-        assert_eq!(SourceMetric::Offset.value(&e), "U");
+        assert_eq!(SourceMetric::Skew.value(&e), "U");
         assert_ne!(SourceMetric::Stratum.value(&e), "U");
     }
 
@@ -254,14 +225,16 @@ mod tests {
     }
 
     #[test]
-    fn builtin_naming_reproduces_its_accidents() {
-        let mut e = entry();
-        e.source.reach = 0;
-        let out = lines(&[e, refclock()], Naming::Builtin);
-        assert!(out.contains("PUTVAL h/chrony/time_offset interval=10 5.000000:U\n"), "{out}");
-        assert!(out.contains("PUTVAL h/chrony/clock_state-127.0.0.2 "), "{out}");
-        assert!(out.contains("PUTVAL h/chrony/time_offset-[UNSPEC] "), "{out}");
-        assert!(out.contains("PUTVAL h/chrony/clock_mode-71.80.83.0 "), "{out}");
+    fn refclock_lines() {
+        let out = lines(&[refclock()]);
+        assert!(
+            out.contains("PUTVAL h/chrony/clock_mode-GPS interval=10 5.000000:2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("PUTVAL h/chrony/clock_skew_ppm-GPS interval=10 5.000000:U\n"),
+            "{out}"
+        );
     }
 
     #[test]
