@@ -71,9 +71,9 @@ struct Args {
     #[arg(short = 't', long, value_name = "DURATION", value_parser = number::parse_timeout)]
     timeout: Option<Duration>,
 
-    /// Send only the ten values of collectd's own chrony plugin, not the
-    /// extras (residual frequency, leap status, synchronised, reference age,
-    /// root distance).
+    /// Send only the values of collectd's own chrony plugin (ten for
+    /// tracking, eight per source), not the tracking extras (residual
+    /// frequency, leap status, synchronised, reference age, root distance).
     #[arg(long)]
     builtin_only: bool,
 

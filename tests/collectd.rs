@@ -4,7 +4,7 @@
 mod collectd_support;
 mod support;
 
-use chrony_plugins::collectd::Metric;
+use chrony_plugins::collectd::{Metric, SourceMetric};
 use chrony_plugins::{number, Client, Target, Tracking};
 use collectd_support::{command, putnotif, putval, Putval, Running};
 use std::collections::HashMap;
@@ -73,12 +73,17 @@ fn once_matches_the_library() {
         assert_eq!(status, 0, "{stderr:?}");
         assert!(stderr.is_empty(), "{stderr:?}");
         let values = by_type(&lines);
-        assert_eq!(values.len(), 15, "{lines:?}");
+        // 15 tracking values and 8 for the one source, 127.0.0.1.
+        assert_eq!(values.len(), 15 + 8, "{lines:?}");
         assert_eq!(
             lines.len(),
-            15,
+            15 + 8,
             "no notification when synchronised: {lines:?}"
         );
+        for m in SourceMetric::ALL {
+            let key = format!("{}-127.0.0.1", m.type_name());
+            assert_eq!(values[&key].identifier, format!("h1/chrony/{key}"));
+        }
         if before.reference_time != after.reference_time {
             continue;
         }
@@ -161,7 +166,15 @@ fn once_builtin_only_and_plugin_instance() {
     ]);
     assert_eq!(status, 0);
     let values = by_type(&lines);
-    assert_eq!(lines.len(), 10, "{lines:?}");
+    // The built-in's ten tracking values and eight for the one source.
+    assert_eq!(lines.len(), 10 + 8, "{lines:?}");
+    for m in SourceMetric::ALL {
+        let key = format!("{}-127.0.0.1", m.type_name());
+        assert_eq!(
+            values[&key].identifier,
+            format!("h1/chrony-second-chronyd/{key}")
+        );
+    }
     for &m in Metric::BUILTIN {
         let key = format!("{}-chrony", m.type_name());
         assert_eq!(
@@ -225,7 +238,11 @@ fn unsynchronised_chronyd_sends_failure_once_and_values() {
     assert_eq!(notif["type_instance"], "chrony_synchronised");
     assert!(notif["message"].contains("not synchronised"), "{notif:?}");
     let values = by_type(&lines[1..]);
-    assert_eq!(values.len(), 15);
+    assert_eq!(values.len(), 15 + 8);
+    // The one source never answered: all its values undefined.
+    for m in SourceMetric::ALL {
+        assert_eq!(values[&format!("{}-127.0.0.1", m.type_name())].value, "U");
+    }
     assert_eq!(values["bool-chrony_synchronised"].value, "0");
     assert_eq!(values["gauge-chrony_leap_status"].value, "3");
     assert_eq!(values["clock_stratum-chrony"].value, "0");
@@ -576,4 +593,76 @@ fn freeze_gathers_once_then_follows_the_grid() {
         gaps.iter().all(|&g| g >= 0.1),
         "gathers closer than a third of the interval: {gaps:?} s"
     );
+}
+
+/// The multi-source topology (falseticker, noselect, unreachable, refclock):
+/// eight values per source under its name, over UDP and the Unix socket,
+/// agreeing with the library's own read of the sources report.
+#[test]
+fn once_sends_every_source_of_a_multi_source_chronyd() {
+    use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+    let t = Topology::start();
+    for address in [t.udp_address(), t.socket_address()] {
+        let (status, lines, stderr) = once(&["-H", &address, "--hostname", "h1"]);
+        assert_eq!(status, 0, "{stderr:?}");
+        assert!(stderr.is_empty(), "{stderr:?}");
+        let values = by_type(&lines);
+        assert_eq!(values.len(), 15 + 8 * 6, "{lines:#?}");
+        let value = |m: SourceMetric, name: &str| -> String {
+            let key = format!("{}-{name}", m.type_name());
+            let p = values
+                .get(&key)
+                .unwrap_or_else(|| panic!("no {key} in {lines:#?}"));
+            assert_eq!(p.identifier, format!("h1/chrony/{key}"));
+            p.value.clone()
+        };
+        let sources = Client::new(address.parse::<Target>().unwrap())
+            .sources(TIMEOUT)
+            .unwrap();
+        for s in &sources {
+            // Mode and stratum do not change between two reads.
+            if s.reach & 1 == 1 {
+                assert_eq!(
+                    value(SourceMetric::Mode, &s.name),
+                    s.mode.code().to_string()
+                );
+                assert_eq!(value(SourceMetric::Stratum, &s.name), s.stratum.to_string());
+            }
+        }
+        for name in GOOD {
+            assert!(["0", "4", "5"].contains(&value(SourceMetric::State, name).as_str()));
+            assert_eq!(value(SourceMetric::Reachability, name), "255");
+            assert_eq!(value(SourceMetric::Stratum, name), "3");
+            for m in SourceMetric::ALL {
+                assert_ne!(value(m, name), "U", "{m:?} of {name}");
+            }
+        }
+        assert_eq!(value(SourceMetric::State, FALSETICKER), "2");
+        let offset: f64 = value(SourceMetric::Offset, FALSETICKER).parse().unwrap();
+        assert!((offset + 1.0).abs() < 0.01, "falseticker offset {offset}");
+        assert_eq!(value(SourceMetric::State, NOSELECT), "1");
+        assert_eq!(value(SourceMetric::Reachability, NOSELECT), "255");
+        for m in SourceMetric::ALL {
+            assert_eq!(value(m, DEAD), "U", "{m:?} of the dead source");
+        }
+        assert_eq!(value(SourceMetric::Mode, REFCLOCK), "2");
+        assert_eq!(value(SourceMetric::Stratum, REFCLOCK), "0");
+        assert_ne!(value(SourceMetric::Skew, REFCLOCK), "U");
+    }
+    assert!(t.libchrony_leftovers().is_empty());
+}
+
+#[test]
+fn no_sources_sends_tracking_only() {
+    let chrony = Chrony::start();
+    let (status, lines, _) = once(&[
+        "-H",
+        &chrony.udp_address(),
+        "--hostname",
+        "h1",
+        "--no-sources",
+    ]);
+    assert_eq!(status, 0);
+    assert_eq!(lines.len(), 15, "{lines:?}");
+    assert!(lines.iter().all(|l| l.contains("-chrony")), "{lines:?}");
 }

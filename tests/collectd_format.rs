@@ -312,7 +312,10 @@ fn putval_sources_plugin_instance_quoted() {
     use chrony_plugins::collectd::SourceRenderer;
     let id = Identity::new("my host", Some("ntp2")).unwrap();
     let mut out = String::new();
-    SourceRenderer::new(&id, Duration::from_millis(1500))
-        .putvals(&source_entries()[..1], now(), &mut out);
+    SourceRenderer::new(&id, Duration::from_millis(1500)).putvals(
+        &source_entries()[..1],
+        now(),
+        &mut out,
+    );
     snapshot("collectd__putval_sources_quoted", &out);
 }
