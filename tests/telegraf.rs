@@ -894,6 +894,8 @@ fn interval_after_a_freeze_gathers_once_then_follows_the_grid() {
     // Stopped for longer than several intervals: the missed slots are
     // skipped, and the late gather at SIGCONT is not followed by another
     // within half an interval (the old schedule gathered twice, µs apart).
+    // Gathers start at least 150 ms apart; timestamps are taken after each
+    // read, so the bound checked leaves room for a slow read on a busy host.
     let chrony = Chrony::start();
     let mut plugin = Plugin::start(&["-H", &chrony.udp_address(), "--interval", "300ms"]);
     let mut stamps = vec![parse(&plugin.line(SHORT)).timestamp];
@@ -910,8 +912,8 @@ fn interval_after_a_freeze_gathers_once_then_follows_the_grid() {
     assert!(stamps.len() >= 3, "{stamps:?}");
     let gaps = gaps(&stamps);
     assert!(
-        gaps.iter().all(|&g| g >= 100_000_000),
-        "gathers closer than a third of the interval: {gaps:?} ns"
+        gaps.iter().all(|&g| g >= 50_000_000),
+        "gathers closer than a sixth of the interval: {gaps:?} ns"
     );
     plugin.close_stdin();
     assert_eq!(plugin.wait_exit(Duration::from_secs(5)).0, 0);
