@@ -2,12 +2,15 @@
 //! library, like `chronyc tracking` (or as JSON with `--json`). Used by
 //! `scripts/demo`, and handy to check which address works for a user.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::{number, usage, Client, Target, Tracking};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
+
+chrony_plugins::entry!(main);
 
 /// Print chronyd's tracking report, read through libchrony.
 #[derive(Parser)]

@@ -6,6 +6,7 @@
 //! `chrony_plugins::collectd`; this file parses options; the loop is
 //! `chrony_plugins::runner`.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
 use chrony_plugins::collectd::{Identity, Notifier, Renderer, SourceRenderer, ValueSet};
@@ -16,6 +17,8 @@ use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
+
+chrony_plugins::entry!(main);
 
 const NAME: &str = "collectd-chrony-tracking";
 /// Interval when neither `--interval` nor `COLLECTD_INTERVAL` gives one

@@ -9,6 +9,7 @@
 //! `--once` gathers once and exits (for `inputs.exec`). The loop is
 //! [`chrony_plugins::runner`]; this file parses options and formats.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::runner::{Condition, Mode, Runner, Tick, Voice};
 use chrony_plugins::telegraf::{self, ExtraField, Format};
@@ -16,6 +17,8 @@ use chrony_plugins::{number, usage, Client, Target};
 use clap::{Parser, ValueEnum};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
+
+chrony_plugins::entry!(main);
 
 /// Write chronyd's tracking report as Telegraf's inputs.chrony `chrony`
 /// metric (InfluxDB line protocol), for Telegraf's inputs.execd.

@@ -96,6 +96,18 @@ impl Client {
     }
 
     /// Reads the `sources` report: one [`Source`] per source, in chronyd's order.
+    ///
+    /// ```no_run
+    /// use chrony_plugins::{Client, Target};
+    /// use std::time::Duration;
+    ///
+    /// let mut client = Client::new("127.0.0.1:323".parse::<Target>()?);
+    /// for s in client.sources(Duration::from_secs(3))? {
+    ///     // Like a line of `chronyc sources`: `^* 192.0.2.1 reach 377`.
+    ///     println!("{}{} {} reach {:o}", s.mode.symbol(), s.state.symbol(), s.name, s.reach);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sources(&mut self, timeout: Duration) -> Result<Vec<Source>, Error> {
         self.read(timeout)
     }
@@ -388,42 +400,49 @@ fn read_report(
     let mut count = read_count(conn, kind, deadline, cancel)?;
     for recount in 0..=RECOUNTS {
         match read_records(conn, kind, count, deadline, cancel)? {
-            Ok(records) => return Ok(Report { kind, records }),
+            Records::Read(records) => return Ok(Report { kind, records }),
+            Records::Changed { error, .. } if recount == RECOUNTS => return Err(error),
             // Fewer sources (or more) than counted: start over.
-            Err((_, e)) if recount == RECOUNTS => return Err(e),
-            Err((now, _)) => count = now,
+            Records::Changed { count: now, .. } => count = now,
         }
     }
     unreachable!("the last recount returns")
 }
 
-/// Reads records 0 to `count`; `Ok(Err((new count, error)))` when a source
-/// vanished during the read and the count changed.
-#[allow(clippy::type_complexity)]
+/// What reading the records of one count gave.
+enum Records {
+    /// Every record (an empty one for a source chronyd counts but has no
+    /// record for).
+    Read(Vec<Record>),
+    /// A source vanished and the count changed to `count`; `error` says so.
+    Changed { count: c_int, error: Error },
+}
+
+/// Reads records 0 to `count` - 1.
 fn read_records(
     conn: &mut Connection,
     kind: ReportKind,
     count: c_int,
     deadline: Deadline,
     cancel: Option<RawFd>,
-) -> Result<Result<Vec<Record>, (c_int, Error)>, Error> {
+) -> Result<Records, Error> {
     let mut records = Vec::with_capacity(count.max(0) as usize);
     for n in 0..count {
         match read_record(conn, kind, n, deadline, cancel) {
             Ok(record) => records.push(record),
-            Err(e) if e.kind() == ErrorKind::NoSuchSource => {
+            Err(error) if error.kind() == ErrorKind::NoSuchSource => {
                 // Removed since the count, or known but without data for
                 // this report yet: the count tells which.
                 let now = read_count(conn, kind, deadline, cancel)?;
                 if now != count {
-                    return Ok(Err((now, e)));
+                    return Ok(Records::Changed { count: now, error });
                 }
                 records.push(Record::default());
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(Ok(records))
+    Ok(Records::Read(records))
 }
 
 /// Asks for the record count of `kind` and returns it.
@@ -660,6 +679,110 @@ fn lib_failure(address: &Address, e: &LibError, kind: ReportKind, step: Step) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lib(code: u32) -> LibError {
+        LibError {
+            code,
+            errno: None,
+            text: "x".into(),
+        }
+    }
+
+    fn udp() -> Address {
+        "127.0.0.1:323".parse().unwrap()
+    }
+
+    fn socket() -> Address {
+        "/run/chrony/chronyd.sock".parse().unwrap()
+    }
+
+    #[test]
+    fn refused_socket_only_report_over_udp_names_the_fix() {
+        for kind in ReportKind::ALL.into_iter().filter(|k| k.socket_only()) {
+            let e = lib_failure(&udp(), &lib(code::UNAUTHORIZED), kind, Step::Record(0));
+            assert_eq!(e.kind(), ErrorKind::SocketOnly);
+            let text = e.to_string();
+            assert!(text.contains(&format!("opencommands {kind}")), "{text}");
+            assert!(text.contains("Unix socket"), "{text}");
+        }
+    }
+
+    #[test]
+    fn refusal_of_an_open_report_is_cmdallow() {
+        let e = lib_failure(
+            &udp(),
+            &lib(code::UNAUTHORIZED),
+            ReportKind::Sources,
+            Step::Count,
+        );
+        assert_eq!(e.kind(), ErrorKind::Unauthorized);
+        assert!(e.to_string().contains("cmdallow"));
+        // On the socket, even a socket-only report is a plain refusal.
+        let e = lib_failure(
+            &socket(),
+            &lib(code::UNAUTHORIZED),
+            ReportKind::SelectData,
+            Step::Record(0),
+        );
+        assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    }
+
+    #[test]
+    fn disabled_reports_say_what_to_configure() {
+        let rtc = lib_failure(
+            &udp(),
+            &lib(code::DISABLED),
+            ReportKind::RtcData,
+            Step::Record(0),
+        );
+        assert_eq!(rtc.kind(), ErrorKind::Disabled);
+        assert!(rtc.to_string().contains("rtcfile"));
+        let smooth = lib_failure(
+            &udp(),
+            &lib(code::DISABLED),
+            ReportKind::Smoothing,
+            Step::Record(0),
+        );
+        assert!(smooth.to_string().contains("smoothtime"));
+    }
+
+    #[test]
+    fn unexpected_status_is_no_such_source_only_for_a_source_record() {
+        let e = lib_failure(
+            &udp(),
+            &lib(code::UNEXPECTED_STATUS),
+            ReportKind::SourceStats,
+            Step::Record(2),
+        );
+        assert_eq!(e.kind(), ErrorKind::NoSuchSource);
+        assert!(e.to_string().contains("source 2"), "{e}");
+        let e = lib_failure(
+            &udp(),
+            &lib(code::UNEXPECTED_STATUS),
+            ReportKind::Tracking,
+            Step::Record(0),
+        );
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        let e = lib_failure(
+            &udp(),
+            &lib(code::UNEXPECTED_STATUS),
+            ReportKind::Sources,
+            Step::Count,
+        );
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn unknown_request_is_unsupported() {
+        let e = lib_failure(
+            &udp(),
+            &lib(code::OLD_SERVER),
+            ReportKind::SelectData,
+            Step::Record(0),
+        );
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(e.to_string().contains("selectdata"));
+    }
 
     #[test]
     fn client_is_send() {

@@ -25,9 +25,12 @@
 //! - [`runner`]: the long-running loop of the Telegraf and collectd plugins
 //!   (triggers, schedule, signals, status lines), with [`output`]'s writers
 //!   and [`schedule`]'s grid.
+//! - [`entry`](mod@entry): the binaries' C `main` ([`entry!`]), without std's start-up work.
 //!
 //! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
 //! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
+//! The one exception is the `export_name = "main"` attribute that [`entry!`]
+//! puts in each binary (see [`entry`](mod@entry)).
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -35,6 +38,7 @@ mod address;
 pub mod check;
 mod client;
 pub mod collectd;
+pub mod entry;
 mod error;
 #[allow(unsafe_code)]
 mod ffi;

@@ -12,6 +12,54 @@ use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
+/// What std's start-up (`lang_start`) does that the plugins rely on, for
+/// binaries whose C `main` is [`crate::entry!`]'s (see `crate::entry`):
+/// fds 0 to 2 are opened on `/dev/null` if the parent closed them (so no
+/// socket becomes stdout), and SIGPIPE is ignored as std ignores it (a
+/// closed pipe is an `EPIPE` error, not a kill). Nothing else: no
+/// `/proc/self/maps`, no `sigaltstack`. A failure here is std's too: abort.
+pub(crate) fn prepare_process() {
+    for (fd, closed) in (0..).zip(closed_standard_fds()) {
+        if !closed {
+            continue;
+        }
+        // SAFETY: a static NUL-terminated path. The fd is closed and the
+        // lower ones are open (or were opened first), so open(2) returns it.
+        if unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } != fd {
+            std::process::abort();
+        }
+    }
+    // SAFETY: SIG_IGN for SIGPIPE; no handler code runs.
+    if unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) } == libc::SIG_ERR {
+        std::process::abort();
+    }
+}
+
+/// Whether each of fds 0 to 2 is closed: one poll(2) (POLLNVAL marks a
+/// closed fd), or fcntl(2) on each where poll cannot answer.
+fn closed_standard_fds() -> [bool; 3] {
+    let mut pfds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    loop {
+        // SAFETY: pfds is a valid array of three pollfd structs; a zero
+        // timeout never blocks.
+        if unsafe { libc::poll(pfds.as_mut_ptr(), 3, 0) } >= 0 {
+            return pfds.map(|p| p.revents & libc::POLLNVAL != 0);
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            break;
+        }
+    }
+    [0, 1, 2].map(|fd| {
+        // SAFETY: F_GETFD takes no pointer; a closed fd fails with EBADF.
+        let rc = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        rc < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+    })
+}
+
 /// Makes libchrony's socket non-blocking (so its send and recv can never
 /// hang us) and close-on-exec (so no child of a long-running plugin
 /// inherits it).

@@ -179,11 +179,15 @@ fn every_report_over_the_socket() {
     assert_eq!(auth.len(), 5, "{auth:#?}");
     assert!(auth.iter().all(|a| a.mode.as_deref() == Some("none")));
 
-    for kind in [ReportKind::RtcData, ReportKind::Smoothing] {
-        let e = c.report(kind, TIMEOUT).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Disabled, "{e}");
-        assert!(e.to_string().contains(kind.name()), "{e}");
-    }
+    // The topology's client has `smoothtime`: the smoothing report answers.
+    let smoothing = c.report(ReportKind::Smoothing, TIMEOUT).unwrap();
+    let record = &smoothing.records[0];
+    assert!(record.float("wander").is_ok(), "{record:?}");
+    assert_eq!(record.constants("flags").unwrap(), ["active"]);
+    // No RTC in a test machine (and no `rtcfile`): a clear refusal.
+    let e = c.report(ReportKind::RtcData, TIMEOUT).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Disabled, "{e}");
+    assert!(e.to_string().contains("rtcfile"), "{e}");
     // A refused report leaves the connection usable.
     assert!(c.address().is_some());
     c.sources(TIMEOUT).unwrap();
@@ -198,9 +202,7 @@ fn socket_only_reports_over_udp_say_how_to_read_them() {
     for kind in ReportKind::ALL {
         let result = c.report(kind, TIMEOUT);
         match kind {
-            ReportKind::RtcData | ReportKind::Smoothing => {
-                assert_eq!(result.unwrap_err().kind(), ErrorKind::Disabled)
-            }
+            ReportKind::RtcData => assert_eq!(result.unwrap_err().kind(), ErrorKind::Disabled),
             k if k.socket_only() => {
                 let e = result.unwrap_err();
                 assert_eq!(e.kind(), ErrorKind::SocketOnly, "{kind}: {e}");
@@ -377,7 +379,7 @@ fn chrony_report_every_report_over_the_socket() {
             "-H",
             &t.socket_address(),
         ]));
-        if matches!(kind, ReportKind::RtcData | ReportKind::Smoothing) {
+        if kind == ReportKind::RtcData {
             assert_eq!((code, json_code, fields_code), (1, 1, 1), "{kind}: {out}");
             assert!(
                 err.starts_with("chrony-report: ") && err.lines().count() == 1,
@@ -439,7 +441,7 @@ fn chrony_report_as_nobody_over_udp() {
     let gps = records.iter().find(|r| r["name"] == REFCLOCK).unwrap();
     assert_eq!(
         (gps["mode"].as_str(), gps["address"].is_null()),
-        (Some("ref_clock"), true)
+        (Some("refclock"), true)
     );
 
     let (code, _, err) = nobody(&["selectdata", "-H", &t.udp_address()]);
@@ -464,6 +466,21 @@ fn chrony_report_usage_errors() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains("unknown report 'source'") && err.contains("sourcestats"),
+        "{err}"
+    );
+    let (code, _, err) = run(report_cmd(&["sources", "-t", "0"]));
+    assert_eq!((code, err.lines().count()), (2, 1), "{err}");
+    let (code, _, err) = run(report_cmd(&["sour\nE! forged"]));
+    assert_eq!((code, err.lines().count()), (2, 1), "{err}");
+    // Nothing listens on port 1: a read error is one line, exit 1.
+    let (code, out, err) = run(report_cmd(&["sources", "-H", "127.0.0.1:1", "--json"]));
+    assert_eq!(
+        (code, out.as_str(), err.lines().count()),
+        (1, "", 1),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("chrony-report: 127.0.0.1:1: connection refused"),
         "{err}"
     );
     let (code, help, _) = run(report_cmd(&["--help"]));

@@ -14,6 +14,7 @@ pub enum SourceMode {
     /// A symmetric peer (`peer`): chronyc's `=`.
     Peer,
     /// A reference clock (`refclock`): chronyc's `#`.
+    #[serde(rename = "refclock")]
     RefClock,
     /// A mode this crate does not know (a newer chronyd).
     Unknown(u16),

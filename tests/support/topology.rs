@@ -13,7 +13,9 @@
 //! address (all of 127.0.0.0/8 reaches `lo` on Linux); each server chronyd
 //! binds its own (`bindaddress`) on a free port. Three good sources (two
 //! servers and the reference clock) out-vote the one with the offset, which
-//! chronyd's selection then marks a falseticker.
+//! chronyd's selection then marks a falseticker. The client also has
+//! `smoothtime`, so that the `smoothing` report answers (`rtcdata` cannot:
+//! test machines have no RTC).
 //!
 //! Everything is private (temp dir, ports, sockets) and killed and removed
 //! on drop, as in [`super::Chrony`].
@@ -157,7 +159,7 @@ impl Topology {
         fs::write(
             &conf,
             format!(
-                "port 0\n{lines}refclock SOCK {} refid {REFCLOCK} poll 0 filter 4\n\
+                "port 0\n{lines}refclock SOCK {} refid {REFCLOCK} poll 0 filter 4\nsmoothtime 400 0.001\n\
                  cmdport {cmd_port}\nbindcmdaddress 127.0.0.1\nbindcmdaddress {}\n\
                  pidfile {}/client.pid\n",
                 refclock_socket.display(),
