@@ -142,7 +142,7 @@ fn once_matches_the_library() {
             after.reference_time.to_string()
         );
         assert_eq!(values["clock_stratum-chrony"].value, "4");
-        assert_eq!(values["bool-chrony_synchronised"].value, "1");
+        assert_eq!(values["gauge-chrony_synchronised"].value, "1");
         assert_eq!(
             values["frequency_error-chrony"].value,
             number::decimal(before.frequency).unwrap()
@@ -234,7 +234,7 @@ fn unsynchronised_chronyd_sends_failure_once_and_values() {
     assert_eq!(status, 0, "{stderr:?}");
     let notif = putnotif(&lines[0]);
     assert_eq!(notif["severity"], "failure");
-    assert_eq!(notif["type"], "bool");
+    assert_eq!(notif["type"], "gauge");
     assert_eq!(notif["type_instance"], "chrony_synchronised");
     assert!(notif["message"].contains("not synchronised"), "{notif:?}");
     let values = by_type(&lines[1..]);
@@ -243,7 +243,7 @@ fn unsynchronised_chronyd_sends_failure_once_and_values() {
     for m in SourceMetric::ALL {
         assert_eq!(values[&format!("{}-127.0.0.1", m.type_name())].value, "U");
     }
-    assert_eq!(values["bool-chrony_synchronised"].value, "0");
+    assert_eq!(values["gauge-chrony_synchronised"].value, "0");
     assert_eq!(values["gauge-chrony_leap_status"].value, "3");
     assert_eq!(values["clock_stratum-chrony"].value, "0");
     assert_eq!(values["time_ref-chrony"].value, "U");

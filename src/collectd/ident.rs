@@ -175,8 +175,8 @@ mod tests {
     fn space_is_quoted() {
         let id = Identity::new("my host", None).unwrap();
         assert_eq!(
-            id.identifier("bool", "chrony_synchronised"),
-            "\"my host/chrony/bool-chrony_synchronised\""
+            id.identifier("gauge", "chrony_synchronised"),
+            "\"my host/chrony/gauge-chrony_synchronised\""
         );
     }
 
