@@ -16,7 +16,7 @@ use chrony_plugins::{number, text, usage, Client, Target};
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 chrony_plugins::entry!(main);
 
@@ -69,8 +69,9 @@ struct Args {
     #[arg(long, value_name = "NAME")]
     plugin_instance: Option<String>,
 
-    /// Give up on one read after this long [default: the smaller of 2s and
-    /// 80% of the interval].
+    /// Give up on a gather (its tracking, sources and sourcestats reads in
+    /// all) after this long [default: the smaller of 2s and 80% of the
+    /// interval].
     #[arg(short = 't', long, value_name = "DURATION", value_parser = number::parse_timeout)]
     timeout: Option<Duration>,
 
@@ -229,6 +230,7 @@ fn gather(
     identity: &Identity,
     batch: &mut String,
 ) -> Condition {
+    let start = Instant::now();
     let outcome = tick.tracking();
     let now = SystemTime::now();
     let address = tick.client().address();
@@ -243,8 +245,13 @@ fn gather(
             let Some(sources) = sources else {
                 return Condition::Answering(address);
             };
+            // The whole gather within the timeout: sources get what
+            // tracking left (at least 1 µs, a zero timeout being refused).
             match tick.read(|client, timeout, cancel| {
-                read_sources_with_stats(client, timeout, Some(cancel))
+                let left = timeout
+                    .saturating_sub(start.elapsed())
+                    .max(Duration::from_micros(1));
+                read_sources_with_stats(client, left, Some(cancel))
             }) {
                 Ok(entries) => {
                     sources.putvals(&entries, now, batch);

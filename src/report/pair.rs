@@ -14,7 +14,7 @@ use crate::client::Client;
 use crate::error::{Error, ErrorKind};
 use crate::report::ReportKind;
 use std::os::fd::RawFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One source and, when chronyd has them, its statistics.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,17 +65,25 @@ pub fn pair_models(sources: Vec<Source>, mut stats: Vec<Option<SourceStats>>) ->
         .collect()
 }
 
-/// Reads `sources`, then `sourcestats`, each within `timeout`, and pairs
-/// them; `cancel` (a readable fd, see [`Client::tracking_or_cancel`]) ends
-/// the reads at once. A failed read fails the whole.
+/// Reads `sources`, then `sourcestats`, both within `timeout` in all, and
+/// pairs them; `cancel` (a readable fd, see [`Client::tracking_or_cancel`])
+/// ends the reads at once. A failed read fails the whole.
 pub fn read_sources_with_stats(
     client: &mut Client,
     timeout: Duration,
     cancel: Option<RawFd>,
 ) -> Result<Vec<SourceEntry>, Error> {
-    let mut read = |kind| match cancel {
-        Some(fd) => client.report_or_cancel(kind, timeout, fd),
-        None => client.report(kind, timeout),
+    let start = Instant::now();
+    let mut read = |kind| {
+        // What the first read left of the time (at least 1 µs: a zero
+        // timeout is refused rather than tried).
+        let left = timeout
+            .saturating_sub(start.elapsed())
+            .max(Duration::from_micros(1));
+        match cancel {
+            Some(fd) => client.report_or_cancel(kind, left, fd),
+            None => client.report(kind, left),
+        }
     };
     let sources = read(ReportKind::Sources)?;
     let stats = read(ReportKind::SourceStats)?;
