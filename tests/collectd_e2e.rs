@@ -3,6 +3,10 @@
 //! UDP command port, and writes what it accepted with the csv plugin. Every
 //! value must arrive under the expected identifier with the value chronyd
 //! reported, the notifications must pass, and collectd must reject no line.
+//!
+//! Side by side: one collectd runs its built-in `chrony` plugin and ours
+//! against the same multi-source chronyd; every identifier the built-in
+//! dispatches must be among ours, with a value that agrees (`collectdctl`).
 
 mod collectd_support;
 mod support;
