@@ -666,3 +666,23 @@ fn no_sources_sends_tracking_only() {
     assert_eq!(lines.len(), 15, "{lines:?}");
     assert!(lines.iter().all(|l| l.contains("-chrony")), "{lines:?}");
 }
+
+#[test]
+fn help_lists_every_option() {
+    let out = command().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for option in [
+        "--host",
+        "--interval",
+        "--hostname",
+        "--plugin-instance",
+        "--timeout",
+        "--builtin-only",
+        "--no-sources",
+        "--once",
+        "--help",
+        "--version",
+    ] {
+        assert!(help.contains(option), "{option} missing from:\n{help}");
+    }
+}
