@@ -2,6 +2,7 @@
 //! library: `chrony-report sources`, `chrony-report sourcestats --json`.
 //! Text is laid out like chronyc's; `--json` gives exact values.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::report::{text, Model, Record, Report};
 use chrony_plugins::{
@@ -13,6 +14,8 @@ use serde_json::Value as Json;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
+
+chrony_plugins::entry!(main);
 
 /// Print one of chronyd's reports, read through libchrony.
 ///

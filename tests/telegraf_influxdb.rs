@@ -487,3 +487,129 @@ fn escaped_source_comes_back_exactly() {
     let rows = influx.query("esc", "SELECT * FROM chrony");
     assert_eq!(rows[0]["source"], source);
 }
+
+/// Splits on `sep` outside double quotes and backslash escapes.
+fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// Any measurement's line (string fields may hold spaces): measurement and
+/// its [`Line`].
+fn parse_any(line: &str) -> (String, Line) {
+    let parts = split_unquoted(line, ' ');
+    assert_eq!(parts.len(), 3, "{line}");
+    let pair = |kv: &str| {
+        let (k, v) = kv.split_once('=').unwrap();
+        (k.to_string(), v.replace("\\ ", " "))
+    };
+    let mut head = split_unquoted(parts[0], ',').into_iter();
+    let measurement = head.next().unwrap().to_string();
+    let line = Line {
+        tags: head.map(pair).collect(),
+        fields: split_unquoted(parts[1], ',')
+            .into_iter()
+            .map(pair)
+            .collect(),
+        timestamp: parts[2].to_string(),
+    };
+    (measurement, line)
+}
+
+/// The InfluxDB type a line-protocol value has.
+fn line_type(value: &str) -> &'static str {
+    if value.starts_with('"') {
+        "string"
+    } else if value == "true" || value == "false" {
+        "boolean"
+    } else if value.ends_with('i') {
+        "integer"
+    } else {
+        "float"
+    }
+}
+
+#[test]
+fn every_measurement_comes_back_type_for_type() {
+    let topology = support::topology::Topology::start();
+    let influx = Influx::start();
+    influx.create_database("reports");
+    let socket = topology.socket_address();
+    let out = Command::new(env!("CARGO_BIN_EXE_telegraf-chrony"))
+        .args(["--once", "-H", &socket, "--metrics"])
+        .arg("tracking,sources,sourcestats,activity,serverstats,selectdata,ntpdata,authdata")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    influx.write("reports", &text);
+
+    let mut sent: BTreeMap<String, Vec<Line>> = BTreeMap::new();
+    for line in text.lines() {
+        let (m, l) = parse_any(line);
+        sent.entry(m).or_default().push(l);
+    }
+    let measurements: Vec<&str> = sent.keys().map(String::as_str).collect();
+    assert_eq!(
+        measurements,
+        [
+            "chrony",
+            "chrony_activity",
+            "chrony_authdata",
+            "chrony_ntpdata",
+            "chrony_selectdata",
+            "chrony_serverstats",
+            "chrony_sources",
+            "chrony_sourcestats"
+        ]
+    );
+    for (m, lines) in &sent {
+        // Each field's type in InfluxDB is the type the lines wrote.
+        let types: BTreeMap<String, String> = influx
+            .query("reports", &format!("SHOW FIELD KEYS FROM {m}"))
+            .into_iter()
+            .map(|r| (r["fieldKey"].clone(), r["fieldType"].clone()))
+            .collect();
+        let mut written: BTreeMap<String, String> = BTreeMap::new();
+        for l in lines {
+            for (k, v) in &l.fields {
+                let kind = line_type(v).to_string();
+                let before = written.insert(k.clone(), kind.clone());
+                assert!(before.is_none_or(|b| b == kind), "{m}.{k}: two types");
+            }
+        }
+        assert_eq!(types, written, "{m}");
+
+        // Every line comes back, value for value, found by its tags.
+        let rows = influx.query("reports", &format!("SELECT * FROM {m}"));
+        assert_eq!(rows.len(), lines.len(), "{m}: {rows:?}");
+        for l in lines {
+            let row = rows
+                .iter()
+                .find(|r| l.tags.iter().all(|(k, v)| r.get(k) == Some(v)))
+                .unwrap_or_else(|| panic!("{m}: no row with tags {:?}", l.tags));
+            assert_eq!(row["time"], l.timestamp, "{m}");
+            for (k, v) in &l.fields {
+                let got = row
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{m}.{k} not stored: {row:?}"));
+                assert_same(&format!("{m}.{k}"), &types[k], v, got);
+            }
+        }
+    }
+}

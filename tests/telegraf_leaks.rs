@@ -54,6 +54,21 @@ impl Plugin {
         self.out.recv_timeout(wait).ok()
     }
 
+    /// Triggers one gather and waits for its `n` lines.
+    fn gather_lines(&mut self, n: usize) -> Option<Vec<String>> {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+        let end = Instant::now() + Duration::from_secs(3);
+        (0..n)
+            .map(|_| {
+                self.out
+                    .recv_timeout(end.saturating_duration_since(Instant::now()))
+                    .ok()
+            })
+            .collect()
+    }
+
     fn fds(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
             .unwrap()
@@ -146,4 +161,46 @@ fn failing_gathers_leak_nothing() {
         plugin.finish();
     }
     assert!(chrony.libchrony_leftovers().is_empty());
+}
+
+/// Every report on, against chronyd with six sources of every kind: over
+/// the socket all eight reports (31 lines a gather), over UDP the four that
+/// chronyd serves there (14 lines) while serverstats, selectdata, ntpdata
+/// and authdata are refused at every gather.
+#[test]
+fn thousand_gathers_of_every_report_leave_fds_and_rss_flat() {
+    let t = support::topology::Topology::start();
+    let all = "tracking,sources,sourcestats,activity,serverstats,selectdata,ntpdata,authdata";
+    for (address, per_gather) in [(t.socket_address(), 31), (t.udp_address(), 14)] {
+        let mut plugin = Plugin::start(&["-H", &address, "--metrics", all]);
+        for _ in 0..50 {
+            plugin.gather_lines(per_gather).expect("a gather");
+        }
+        let (fds, rss) = (plugin.fds(), plugin.rss_kib());
+        let mut samples = Vec::new();
+        for i in 1..=1000 {
+            let lines = plugin
+                .gather_lines(per_gather)
+                .unwrap_or_else(|| panic!("{address}: gather {i}"));
+            assert!(lines[0].starts_with("chrony,"), "{lines:?}");
+            if i % 250 == 0 {
+                samples.push((plugin.fds(), plugin.rss_kib()));
+            }
+        }
+        eprintln!(
+            "{address}, all reports: before {fds} fds, {rss} KiB; every 250 gathers: {samples:?}"
+        );
+        for (i, &(f, r)) in samples.iter().enumerate() {
+            assert_eq!(f, fds, "{address}: fds after {} gathers", (i + 1) * 250);
+            assert!(
+                r <= rss + RSS_SLACK_KIB,
+                "{address}: RSS {r} KiB after {} gathers, {rss} KiB before: {samples:?}",
+                (i + 1) * 250
+            );
+        }
+        // Nothing more than the gathers asked for.
+        assert!(plugin.out.recv_timeout(Duration::from_millis(100)).is_err());
+        plugin.finish();
+    }
+    assert!(t.libchrony_leftovers().is_empty());
 }

@@ -1,19 +1,27 @@
-//! The Telegraf input: chronyd's tracking report as InfluxDB line protocol,
-//! a drop-in for the `chrony` metric of Telegraf's own inputs.chrony.
+//! The Telegraf input: chronyd's reports as InfluxDB line protocol, a
+//! drop-in for Telegraf's own inputs.chrony.
 //!
 //! - [`render`] writes one `chrony` line for a [`Tracking`](crate::Tracking):
 //!   by default exactly inputs.chrony's tags and nine float fields; a
 //!   [`Format`] adds the opt-in [`ExtraField`]s or moves `stratum` and
 //!   `leap_status` from tags to fields.
+//! - [`reports`]: the other measurements, inputs.chrony's `chrony_sources`,
+//!   `chrony_sourcestats`, `chrony_activity`, `chrony_serverstats`, and
+//!   this crate's `chrony_selectdata`, `chrony_ntpdata`, `chrony_authdata`.
+//! - [`Gather`] and [`Metric`]: one gather of the reports `--metrics`
+//!   selects, one failing report not stopping the others.
 //! - [`source_tag`] / [`check_source_tags`]: the `source` tag, set only when
 //!   an address was given explicitly, as inputs.chrony does.
 //! - [`Line`] and the `push_*` functions: line protocol escaping and layout.
 //! - The execd loop (stdin and signal triggers, `--interval`, `E!`/`I!`
 //!   status lines) is [`crate::runner`], shared with the collectd plugin.
 
+mod gather;
 mod line;
 mod metric;
+pub mod reports;
 
+pub use gather::{Gather, Metric, UnknownMetric};
 pub use line::{
     check_tag_value, push_key, push_measurement, push_string_value, FieldValue, Line, TagValueError,
 };
