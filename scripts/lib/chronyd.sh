@@ -10,9 +10,6 @@
 #                                  there are removed with it.
 #   chronyd_pair_offset OFFSET    restarts the client with `offset OFFSET` on its server line
 #   chronyd_pair_stop             kills both and removes CHRONY_DIR (also run on EXIT)
-# CHRONY_SOURCES=N (default 1), set before chronyd_pair_start, gives the client N
-# sources: the same server reached at 127.0.0.1 ... 127.0.0.N (all of 127/8 is
-# loopback; chronyd keys sources by address), for per-source benchmarks.
 # The same layout as the test harness (tests/support/mod.rs): a server with
 # `local stratum 3` and a client syncing from it every 0.25 s, with its command
 # socket in a 0750 directory and a UDP command port. Needs root (chronyd -u root).
@@ -33,13 +30,10 @@ _chronyd_client_start() {
     local offset=${1:-}
     local extra=""
     [ -n "$offset" ] && extra=" offset $offset"
-    local servers="" i
-    for i in $(seq 1 "${CHRONY_SOURCES:-1}"); do
-        servers+="server 127.0.0.$i port $_CHRONY_SERVER_PORT iburst minpoll -2 maxpoll -2$extra"$'\n'
-    done
     cat > "$CHRONY_DIR/client.conf" <<CONF
 port 0
-${servers}cmdport ${UDP##*:}
+server 127.0.0.1 port $_CHRONY_SERVER_PORT iburst minpoll -2 maxpoll -2$extra
+cmdport ${UDP##*:}
 bindcmdaddress 127.0.0.1
 bindcmdaddress $SOCK
 pidfile $CHRONY_DIR/client.pid
@@ -81,7 +75,7 @@ chronyd_pair_start() {
     cat > "$CHRONY_DIR/server.conf" <<CONF
 port $_CHRONY_SERVER_PORT
 local stratum 3
-allow 127.0.0.0/8
+allow 127.0.0.1
 cmdport 0
 bindcmdaddress $CHRONY_DIR/srv/chronyd.sock
 pidfile $CHRONY_DIR/server.pid
