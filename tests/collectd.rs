@@ -686,3 +686,64 @@ fn help_lists_every_option() {
         assert!(help.contains(option), "{option} missing from:\n{help}");
     }
 }
+
+/// Sources added and deleted while the plugin gathers every few ms: the
+/// new source shows up under its name, the deleted one goes, and no gather
+/// fails (the sources and sourcestats reads are paired by name, and a
+/// source that vanishes mid-read makes the read start over).
+#[test]
+fn sources_added_and_deleted_while_gathering() {
+    let t = support::topology::Topology::start();
+    let mut cmd = command();
+    cmd.args([
+        "-H",
+        &t.udp_address(),
+        "--hostname",
+        "h1",
+        "--interval",
+        "2ms",
+        // chronyd is slow to answer while chronyc adds a source.
+        "--timeout",
+        "1s",
+    ]);
+    let mut plugin = Running::spawn(cmd);
+    let added = "PUTVAL h1/chrony/clock_mode-127.0.0.9 ";
+    for _ in 0..10 {
+        t.chronyc(&["add", "server", "127.0.0.9", "iburst"]);
+        plugin.until(Duration::from_secs(5), |l| l.starts_with(added));
+        t.chronyc(&["delete", "127.0.0.9"]);
+        // A whole gather after the delete: from one clock_stratum-chrony
+        // line to the next, no line of the deleted source.
+        plugin.until(Duration::from_secs(5), |l| {
+            l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ")
+        });
+        let (_, lines) = plugin.until(Duration::from_secs(5), |l| {
+            l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ")
+        });
+        let (_, lines) = if lines.iter().any(|l| l.starts_with(added)) {
+            plugin.until(Duration::from_secs(5), |l| {
+                l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ")
+            })
+        } else {
+            (String::new(), lines)
+        };
+        assert!(!lines.iter().any(|l| l.starts_with(added)), "{lines:#?}");
+        // The six sources of the topology are all there.
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("PUTVAL h1/chrony/clock_mode-"))
+                .count(),
+            6,
+            "{lines:#?}\nstderr: {:?}",
+            plugin.stderr()
+        );
+    }
+    plugin.signal("-TERM");
+    let status = plugin
+        .wait(Duration::from_secs(2))
+        .expect("exit on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(plugin.stderr(), Vec::<String>::new());
+    assert!(t.libchrony_leftovers().is_empty());
+}
