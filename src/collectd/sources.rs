@@ -1,7 +1,8 @@
-//! The per-source values of collectd's own chrony plugin (`src/chrony.c`
-//! of collectd 5.9 to 5.12: `chrony_request_source_data` and
-//! `chrony_request_source_stats`): eight values per source, all of types in
-//! collectd's stock `types.db`, filed under `HOST/chrony/TYPE-NAME` where
+//! The per-source values of collectd's own chrony plugin (`src/chrony.c`:
+//! `chrony_request_source_data` and `chrony_request_source_stats`, as
+//! collectd 5.12 dispatches them, checked side by side in
+//! `tests/collectd_e2e.rs`): eight values per source, all of types in
+//! collectd's stock `types.db` (5.9 to 5.12), filed under `HOST/chrony/TYPE-NAME` where
 //! NAME is the source's IP address, or for a reference clock the printable
 //! characters of its reference id (`GPS`), as [`source_name`] says.
 //!
