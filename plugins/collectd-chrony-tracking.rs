@@ -1,6 +1,7 @@
 //! `collectd-chrony-tracking`: collectd exec plugin that sends chronyd's
-//! tracking report as `PUTVAL` lines (the identifiers of collectd's own
-//! chrony plugin, plus a few values it never sent) and `PUTNOTIF` lines when
+//! tracking report and the eight values per source of collectd's own chrony
+//! plugin as `PUTVAL` lines (its identifiers, plus a few tracking values it
+//! never sent) and `PUTNOTIF` lines when
 //! chronyd stops answering or loses synchronisation. What is printed lives in
 //! `chrony_plugins::collectd`; this file parses options; the loop is
 //! `chrony_plugins::runner`.
@@ -8,13 +9,14 @@
 #![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
-use chrony_plugins::collectd::{Identity, Notifier, Renderer, ValueSet};
+use chrony_plugins::collectd::{Identity, Notifier, Renderer, SourceRenderer, ValueSet};
+use chrony_plugins::report::read_sources_with_stats;
 use chrony_plugins::runner::{Condition, Mode, Runner, Tick, Voice};
 use chrony_plugins::{number, text, usage, Client, Target};
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 chrony_plugins::entry!(main);
 
@@ -27,10 +29,11 @@ const MAX_DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Exit status for bad options or settings (clap's convention).
 const USAGE: u8 = 2;
 
-/// Send chronyd's tracking report to collectd, as an exec plugin.
+/// Send chronyd's tracking report and sources to collectd, as an exec plugin.
 ///
 /// Prints PUTVAL lines every interval under the identifiers of collectd's
-/// own chrony plugin (HOST/chrony/TYPE-chrony), and PUTNOTIF lines when
+/// own chrony plugin (HOST/chrony/TYPE-chrony for tracking, eight values per
+/// source under HOST/chrony/TYPE-ADDRESS), and PUTNOTIF lines when
 /// chronyd stops or starts answering or loses or regains synchronisation.
 /// Runs until SIGTERM (collectd sends it at shutdown); stdin is not read.
 ///
@@ -66,16 +69,22 @@ struct Args {
     #[arg(long, value_name = "NAME")]
     plugin_instance: Option<String>,
 
-    /// Give up on one read after this long [default: the smaller of 2s and
-    /// 80% of the interval].
+    /// Give up on a gather (its tracking, sources and sourcestats reads in
+    /// all) after this long [default: the smaller of 2s and 80% of the
+    /// interval].
     #[arg(short = 't', long, value_name = "DURATION", value_parser = number::parse_timeout)]
     timeout: Option<Duration>,
 
-    /// Send only the ten values of collectd's own chrony plugin, not the
-    /// extras (residual frequency, leap status, synchronised, reference age,
-    /// root distance).
+    /// Send only the values of collectd's own chrony plugin (ten for
+    /// tracking, eight per source), not the tracking extras (residual
+    /// frequency, leap status, synchronised, reference age, root distance).
     #[arg(long)]
     builtin_only: bool,
+
+    /// Leave out the eight values per source (sources and sourcestats
+    /// reports), which are sent by default as collectd's chrony plugin does.
+    #[arg(long)]
+    no_sources: bool,
 
     /// Gather once, print, and exit (status 1 when chronyd did not answer).
     #[arg(long)]
@@ -89,6 +98,8 @@ struct Config {
     interval: Duration,
     timeout: Duration,
     values: ValueSet,
+    /// Whether to send the per-source values.
+    sources: bool,
     once: bool,
 }
 
@@ -144,6 +155,7 @@ fn config(args: Args) -> Result<Config, String> {
         } else {
             ValueSet::All
         },
+        sources: !args.no_sources,
         once: args.once,
     })
 }
@@ -166,12 +178,19 @@ fn main() -> ExitCode {
 /// Gathers on the schedule until SIGTERM (or once), printing each batch.
 fn run(config: Config) -> ExitCode {
     let renderer = Renderer::new(&config.identity, config.interval, config.values);
+    let sources = config
+        .sources
+        .then(|| SourceRenderer::new(&config.identity, config.interval));
     let mut notifier = Notifier::new();
     let voice = Voice {
         error: format!("{NAME}: "),
         // collectd logs every stderr line as an error: failures only.
         info: None,
-        what: "chronyd's tracking report".into(),
+        what: if sources.is_some() {
+            "chronyd's tracking, sources and sourcestats reports".into()
+        } else {
+            "chronyd's tracking report".into()
+        },
     };
     let runner = match Runner::new(Client::new(config.target), config.timeout, voice) {
         Ok(r) => r,
@@ -188,18 +207,30 @@ fn run(config: Config) -> ExitCode {
     };
     let identity = config.identity;
     runner.run(mode, |tick, batch| {
-        gather(tick, &renderer, &mut notifier, &identity, batch)
+        gather(
+            tick,
+            &renderer,
+            sources.as_ref(),
+            &mut notifier,
+            &identity,
+            batch,
+        )
     })
 }
 
-/// One gather: the notifications the outcome calls for, then the values.
+/// One gather: the notifications the outcome calls for, then the tracking
+/// values, then (when chronyd answered) the per-source values. A failed
+/// sources read leaves the tracking values in place, as the built-in plugin
+/// does.
 fn gather(
     tick: &mut Tick<'_>,
     renderer: &Renderer,
+    sources: Option<&SourceRenderer>,
     notifier: &mut Notifier,
     identity: &Identity,
     batch: &mut String,
 ) -> Condition {
+    let start = Instant::now();
     let outcome = tick.tracking();
     let now = SystemTime::now();
     let address = tick.client().address();
@@ -210,7 +241,24 @@ fn gather(
     match &outcome {
         Ok(t) => {
             renderer.putvals(t, now, batch);
-            Condition::Answering(address.map(|a| a.to_string()).unwrap_or_default())
+            let address = address.map(|a| a.to_string()).unwrap_or_default();
+            let Some(sources) = sources else {
+                return Condition::Answering(address);
+            };
+            // The whole gather within the timeout: sources get what
+            // tracking left (at least 1 µs, a zero timeout being refused).
+            match tick.read(|client, timeout, cancel| {
+                let left = timeout
+                    .saturating_sub(start.elapsed())
+                    .max(Duration::from_micros(1));
+                read_sources_with_stats(client, left, Some(cancel))
+            }) {
+                Ok(entries) => {
+                    sources.putvals(&entries, now, batch);
+                    Condition::Answering(address)
+                }
+                Err(e) => Condition::Failing(e.to_string()),
+            }
         }
         Err(e) => Condition::Failing(e.to_string()),
     }

@@ -4,7 +4,7 @@
 mod collectd_support;
 mod support;
 
-use chrony_plugins::collectd::Metric;
+use chrony_plugins::collectd::{Metric, SourceMetric};
 use chrony_plugins::{number, Client, Target, Tracking};
 use collectd_support::{command, putnotif, putval, Putval, Running};
 use std::collections::HashMap;
@@ -73,12 +73,17 @@ fn once_matches_the_library() {
         assert_eq!(status, 0, "{stderr:?}");
         assert!(stderr.is_empty(), "{stderr:?}");
         let values = by_type(&lines);
-        assert_eq!(values.len(), 15, "{lines:?}");
+        // 15 tracking values and 8 for the one source, 127.0.0.1.
+        assert_eq!(values.len(), 15 + 8, "{lines:?}");
         assert_eq!(
             lines.len(),
-            15,
+            15 + 8,
             "no notification when synchronised: {lines:?}"
         );
+        for m in SourceMetric::ALL {
+            let key = format!("{}-127.0.0.1", m.type_name());
+            assert_eq!(values[&key].identifier, format!("h1/chrony/{key}"));
+        }
         if before.reference_time != after.reference_time {
             continue;
         }
@@ -137,7 +142,7 @@ fn once_matches_the_library() {
             after.reference_time.to_string()
         );
         assert_eq!(values["clock_stratum-chrony"].value, "4");
-        assert_eq!(values["bool-chrony_synchronised"].value, "1");
+        assert_eq!(values["gauge-chrony_synchronised"].value, "1");
         assert_eq!(
             values["frequency_error-chrony"].value,
             number::decimal(before.frequency).unwrap()
@@ -161,7 +166,15 @@ fn once_builtin_only_and_plugin_instance() {
     ]);
     assert_eq!(status, 0);
     let values = by_type(&lines);
-    assert_eq!(lines.len(), 10, "{lines:?}");
+    // The built-in's ten tracking values and eight for the one source.
+    assert_eq!(lines.len(), 10 + 8, "{lines:?}");
+    for m in SourceMetric::ALL {
+        let key = format!("{}-127.0.0.1", m.type_name());
+        assert_eq!(
+            values[&key].identifier,
+            format!("h1/chrony-second-chronyd/{key}")
+        );
+    }
     for &m in Metric::BUILTIN {
         let key = format!("{}-chrony", m.type_name());
         assert_eq!(
@@ -221,12 +234,16 @@ fn unsynchronised_chronyd_sends_failure_once_and_values() {
     assert_eq!(status, 0, "{stderr:?}");
     let notif = putnotif(&lines[0]);
     assert_eq!(notif["severity"], "failure");
-    assert_eq!(notif["type"], "bool");
+    assert_eq!(notif["type"], "gauge");
     assert_eq!(notif["type_instance"], "chrony_synchronised");
     assert!(notif["message"].contains("not synchronised"), "{notif:?}");
     let values = by_type(&lines[1..]);
-    assert_eq!(values.len(), 15);
-    assert_eq!(values["bool-chrony_synchronised"].value, "0");
+    assert_eq!(values.len(), 15 + 8);
+    // The one source never answered: all its values undefined.
+    for m in SourceMetric::ALL {
+        assert_eq!(values[&format!("{}-127.0.0.1", m.type_name())].value, "U");
+    }
+    assert_eq!(values["gauge-chrony_synchronised"].value, "0");
     assert_eq!(values["gauge-chrony_leap_status"].value, "3");
     assert_eq!(values["clock_stratum-chrony"].value, "0");
     assert_eq!(values["time_ref-chrony"].value, "U");
@@ -576,4 +593,157 @@ fn freeze_gathers_once_then_follows_the_grid() {
         gaps.iter().all(|&g| g >= 0.05),
         "gathers closer than a sixth of the interval: {gaps:?} s"
     );
+}
+
+/// The multi-source topology (falseticker, noselect, unreachable, refclock):
+/// eight values per source under its name, over UDP and the Unix socket,
+/// agreeing with the library's own read of the sources report.
+#[test]
+fn once_sends_every_source_of_a_multi_source_chronyd() {
+    use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+    let t = Topology::start();
+    for address in [t.udp_address(), t.socket_address()] {
+        let (status, lines, stderr) = once(&["-H", &address, "--hostname", "h1"]);
+        assert_eq!(status, 0, "{stderr:?}");
+        assert!(stderr.is_empty(), "{stderr:?}");
+        let values = by_type(&lines);
+        assert_eq!(values.len(), 15 + 8 * 6, "{lines:#?}");
+        let value = |m: SourceMetric, name: &str| -> String {
+            let key = format!("{}-{name}", m.type_name());
+            let p = values
+                .get(&key)
+                .unwrap_or_else(|| panic!("no {key} in {lines:#?}"));
+            assert_eq!(p.identifier, format!("h1/chrony/{key}"));
+            p.value.clone()
+        };
+        let sources = Client::new(address.parse::<Target>().unwrap())
+            .sources(TIMEOUT)
+            .unwrap();
+        for s in &sources {
+            // Mode and stratum do not change between two reads.
+            if s.reach & 1 == 1 {
+                assert_eq!(
+                    value(SourceMetric::Mode, &s.name),
+                    s.mode.code().to_string()
+                );
+                assert_eq!(value(SourceMetric::Stratum, &s.name), s.stratum.to_string());
+            }
+        }
+        for name in GOOD {
+            assert!(["0", "4", "5"].contains(&value(SourceMetric::State, name).as_str()));
+            assert_eq!(value(SourceMetric::Reachability, name), "255");
+            assert_eq!(value(SourceMetric::Stratum, name), "3");
+            for m in SourceMetric::ALL {
+                assert_ne!(value(m, name), "U", "{m:?} of {name}");
+            }
+        }
+        assert_eq!(value(SourceMetric::State, FALSETICKER), "2");
+        let offset: f64 = value(SourceMetric::Offset, FALSETICKER).parse().unwrap();
+        assert!((offset + 1.0).abs() < 0.01, "falseticker offset {offset}");
+        assert_eq!(value(SourceMetric::State, NOSELECT), "1");
+        assert_eq!(value(SourceMetric::Reachability, NOSELECT), "255");
+        for m in SourceMetric::ALL {
+            assert_eq!(value(m, DEAD), "U", "{m:?} of the dead source");
+        }
+        assert_eq!(value(SourceMetric::Mode, REFCLOCK), "2");
+        assert_eq!(value(SourceMetric::Stratum, REFCLOCK), "0");
+        assert_ne!(value(SourceMetric::Skew, REFCLOCK), "U");
+    }
+    assert!(t.libchrony_leftovers().is_empty());
+}
+
+#[test]
+fn no_sources_sends_tracking_only() {
+    let chrony = Chrony::start();
+    let (status, lines, _) = once(&[
+        "-H",
+        &chrony.udp_address(),
+        "--hostname",
+        "h1",
+        "--no-sources",
+    ]);
+    assert_eq!(status, 0);
+    assert_eq!(lines.len(), 15, "{lines:?}");
+    assert!(lines.iter().all(|l| l.contains("-chrony")), "{lines:?}");
+}
+
+#[test]
+fn help_lists_every_option() {
+    let out = command().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for option in [
+        "--host",
+        "--interval",
+        "--hostname",
+        "--plugin-instance",
+        "--timeout",
+        "--builtin-only",
+        "--no-sources",
+        "--once",
+        "--help",
+        "--version",
+    ] {
+        assert!(help.contains(option), "{option} missing from:\n{help}");
+    }
+}
+
+/// Sources added and deleted while the plugin gathers every few ms: the
+/// new source shows up under its name, the deleted one goes, and no gather
+/// fails (the sources and sourcestats reads are paired by name, and a
+/// source that vanishes mid-read makes the read start over).
+#[test]
+fn sources_added_and_deleted_while_gathering() {
+    let t = support::topology::Topology::start();
+    let mut cmd = command();
+    cmd.args([
+        "-H",
+        &t.udp_address(),
+        "--hostname",
+        "h1",
+        "--interval",
+        "2ms",
+        // chronyd is slow to answer while chronyc adds a source.
+        "--timeout",
+        "1s",
+    ]);
+    let mut plugin = Running::spawn(cmd);
+    let added = "PUTVAL h1/chrony/clock_mode-127.0.0.9 ";
+    for _ in 0..10 {
+        t.chronyc(&["add", "server", "127.0.0.9", "iburst"]);
+        plugin.until(Duration::from_secs(5), |l| l.starts_with(added));
+        t.chronyc(&["delete", "127.0.0.9"]);
+        // A whole gather after the delete: from one clock_stratum-chrony
+        // line to the next, no line of the deleted source.
+        plugin.until(Duration::from_secs(5), |l| {
+            l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ")
+        });
+        let (_, lines) = plugin.until(Duration::from_secs(5), |l| {
+            l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ")
+        });
+        let (_, lines) = if lines.iter().any(|l| l.starts_with(added)) {
+            plugin.until(Duration::from_secs(5), |l| {
+                l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ")
+            })
+        } else {
+            (String::new(), lines)
+        };
+        assert!(!lines.iter().any(|l| l.starts_with(added)), "{lines:#?}");
+        // The six sources of the topology are all there.
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("PUTVAL h1/chrony/clock_mode-"))
+                .count(),
+            6,
+            "{lines:#?}\nstderr: {:?}",
+            plugin.stderr()
+        );
+    }
+    plugin.signal("-TERM");
+    let status = plugin
+        .wait(Duration::from_secs(2))
+        .expect("exit on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(plugin.stderr(), Vec::<String>::new());
+    assert!(t.libchrony_leftovers().is_empty());
 }

@@ -3,6 +3,10 @@
 //! UDP command port, and writes what it accepted with the csv plugin. Every
 //! value must arrive under the expected identifier with the value chronyd
 //! reported, the notifications must pass, and collectd must reject no line.
+//!
+//! Side by side: one collectd runs its built-in `chrony` plugin and ours
+//! against the same multi-source chronyd; every identifier the built-in
+//! dispatches must be among ours, with a value that agrees (`collectdctl`).
 
 mod collectd_support;
 mod support;
@@ -329,4 +333,234 @@ fn collectd_accepts_every_value_and_notification() {
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("[error]")).collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].contains("no answer"), "{errors:?}");
+}
+
+/// The host of the side-by-side test (collectdctl's arguments are easier
+/// without a space).
+const SIDE_HOST: &str = "e2e.example";
+/// The plugin instance of our plugin beside the built-in (which has none).
+const OURS: &str = "ours";
+
+/// A collectd running its own `chrony` plugin (UDP) and our plugin (as
+/// nobody, under plugin instance `ours` so that the two do not overwrite
+/// each other) against the same multi-source chronyd, with the unixsock
+/// plugin for `collectdctl`.
+fn start_side_by_side(dir: &Path, plugin: &Path, port: u16) -> Collectd {
+    fs::create_dir_all(dir).unwrap();
+    let conf = dir.join("collectd.conf");
+    let group = nobody_group();
+    let udp = format!("127.0.0.1:{port}");
+    fs::write(
+        &conf,
+        format!(
+            r#"Hostname "{SIDE_HOST}"
+FQDNLookup false
+BaseDir "{dir}"
+PIDFile "{dir}/collectd.pid"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "{dir}/collectd.log"
+  Timestamp true
+  PrintSeverity true
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "{dir}/csv"
+  StoreRates false
+</Plugin>
+LoadPlugin unixsock
+<Plugin unixsock>
+  SocketFile "{dir}/collectd.sock"
+</Plugin>
+LoadPlugin chrony
+<Plugin chrony>
+  Host "127.0.0.1"
+  Port "{port}"
+  Timeout 2
+</Plugin>
+LoadPlugin exec
+<Plugin exec>
+  Exec "nobody:{group}" "{plugin}" "-H" "{udp}" "--plugin-instance" "{OURS}"
+</Plugin>
+"#,
+            dir = dir.display(),
+            plugin = plugin.display(),
+        ),
+    )
+    .unwrap();
+    let child = Command::new("collectd")
+        .arg("-f")
+        .arg("-C")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(dir.join("collectd.out")).unwrap())
+        .stderr(fs::File::create(dir.join("collectd.err")).unwrap())
+        .spawn()
+        .expect("start collectd (Debian package collectd-core: run scripts/setup --test)");
+    Collectd {
+        child,
+        dir: dir.to_path_buf(),
+    }
+}
+
+impl Collectd {
+    /// `collectdctl ARGS` on this collectd's socket.
+    fn ctl(&self, args: &[&str]) -> String {
+        let out = Command::new("collectdctl")
+            .arg("-s")
+            .arg(self.dir.join("collectd.sock"))
+            .args(args)
+            .output()
+            .expect("run collectdctl (Debian package collectd-utils: run scripts/setup --test)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every identifier collectd holds (`collectdctl listval`).
+    fn listval(&self) -> Vec<String> {
+        self.ctl(&["listval"])
+            .lines()
+            .map(|l| l.split_once(' ').map_or(l, |(_, id)| id).to_string())
+            .collect()
+    }
+
+    /// The value of `identifier` (`collectdctl getval`); NaN for `nan`.
+    fn getval(&self, identifier: &str) -> Option<f64> {
+        let out = self.ctl(&["getval", identifier]);
+        let v = out.lines().find_map(|l| l.strip_prefix("value="))?;
+        Some(if v == "nan" {
+            f64::NAN
+        } else {
+            v.parse().ok()?
+        })
+    }
+}
+
+/// `host/chrony/rest` of the built-in as our plugin files it.
+fn ours(builtin: &str) -> String {
+    builtin.replacen("/chrony/", &format!("/chrony-{OURS}/"), 1)
+}
+
+/// Whether the built-in's `b` and our `o` agree, allowing for what changes
+/// between two reads a fraction of a second apart: chronyd polls each source
+/// every 0.25 s and updates the clock as often, so offsets, reference time
+/// and dispersion move, states of good sources swap between selected and
+/// combined, and the seconds since a sample tick on.
+fn agree(identifier: &str, b: f64, o: f64) -> bool {
+    if b.is_nan() || o.is_nan() {
+        return b.is_nan() && o.is_nan();
+    }
+    let kind = identifier.rsplit('/').next().unwrap();
+    let type_name = kind.split('-').next().unwrap();
+    let usable = |s: f64| [0.0, 4.0, 5.0].contains(&s);
+    match type_name {
+        "clock_stratum" | "clock_mode" | "clock_reachability" => b == o,
+        "clock_state" => b == o || (usable(b) && usable(o)),
+        "clock_last_meas" => (b - o).abs() <= 1.0,
+        // Seconds: estimated and last offsets of sources 1 s apart (the
+        // falseticker) or microseconds apart move by far less than 1 ms
+        // between two samples on loopback.
+        "time_offset" | "time_offset_ntp" | "time_offset_rms" | "root_delay"
+        | "root_dispersion" => (b - o).abs() <= 1e-3,
+        "time_ref" => (b - o).abs() <= 2.0,
+        "clock_last_update" => (b - o).abs() <= 1.0,
+        // ppm: regressions over a handful of 0.25 s samples move by a few
+        // ppm per sample.
+        "frequency_error" | "clock_skew_ppm" => (b - o).abs() <= 50.0 + 0.5 * b.abs().max(o.abs()),
+        other => panic!("unexpected type {other} from the built-in plugin"),
+    }
+}
+
+#[test]
+fn builtin_chrony_plugin_identifiers_are_all_among_ours() {
+    use chrony_plugins::collectd::SourceMetric;
+    use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+    let t = Topology::start();
+    let plugin = t.copy_for_nobody(Path::new(collectd_support::bin()));
+    let collectd = start_side_by_side(&t.dir.join("collectd"), &plugin, t.cmd_port);
+    let builtin = |ids: &[String]| -> Vec<String> {
+        ids.iter()
+            .filter(|id| id.starts_with(&format!("{SIDE_HOST}/chrony/")))
+            .cloned()
+            .collect()
+    };
+    // Both have gathered every source: the built-in's 10 tracking values
+    // plus 8 per source (6 sources).
+    let start = Instant::now();
+    collectd.wait_for("every source from the built-in and from ours", |c| {
+        let ids = c.listval();
+        if start.elapsed() > WAIT - Duration::from_secs(1) {
+            eprintln!("listval:\n{}", ids.join("\n"));
+        }
+        let b = builtin(&ids);
+        b.len() >= 10 + 8 * 6 && b.iter().all(|id| ids.contains(&ours(id)))
+    });
+    let ids = collectd.listval();
+    let b = builtin(&ids);
+    assert_eq!(b.len(), 10 + 8 * 6, "{b:#?}");
+    // Every source under its name, with all eight values.
+    for name in [GOOD[0], GOOD[1], FALSETICKER, NOSELECT, DEAD, REFCLOCK] {
+        for metric in SourceMetric::ALL {
+            let id = format!("{SIDE_HOST}/chrony/{}-{name}", metric.type_name());
+            assert!(b.contains(&id), "the built-in has no {id}: {b:#?}");
+            assert!(
+                ids.contains(&ours(&id)),
+                "we have no {}: {ids:#?}",
+                ours(&id)
+            );
+        }
+    }
+
+    // Values agree: compare each pair within what changes between two
+    // reads; a pair caught across a change gets up to 20 more tries.
+    for id in &b {
+        eprintln!(
+            "{id}: built-in {:?}, ours {:?}",
+            collectd.getval(id),
+            collectd.getval(&ours(id))
+        );
+    }
+    // Not vacuous: the sources that answer have real values.
+    assert!(collectd.getval(&format!("{SIDE_HOST}/chrony/clock_mode-{REFCLOCK}")) == Some(2.0));
+    assert!(collectd
+        .getval(&format!("{SIDE_HOST}/chrony/clock_state-{FALSETICKER}"))
+        .is_some_and(|s| s == 2.0));
+    let mut pending: Vec<String> = b.clone();
+    for _ in 0..20 {
+        pending.retain(|id| {
+            let got = (collectd.getval(id), collectd.getval(&ours(id)));
+            !matches!(got, (Some(x), Some(y)) if agree(id, x, y))
+        });
+        if pending.is_empty() {
+            break;
+        }
+        sleep(Duration::from_millis(300));
+    }
+    let report: Vec<String> = pending
+        .iter()
+        .map(|id| {
+            format!(
+                "{id}: built-in {:?}, ours {:?}",
+                collectd.getval(id),
+                collectd.getval(&ours(id))
+            )
+        })
+        .collect();
+    assert!(report.is_empty(), "values disagree:\n{}", report.join("\n"));
+
+    let log = collectd.log();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("exec plugin") && l.contains("error")),
+        "{log}"
+    );
+    // collectd 5.12's unixsock names its connection threads after they
+    // may have ended: a harmless error of its own, not ours.
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("[error]") && !l.contains("set_thread_name"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }

@@ -218,3 +218,104 @@ fn notifications_bad_start() {
     );
     snapshot("collectd__notify_bad_start", &text);
 }
+
+/// A topology like the live tests' (tests/support/topology.rs), as fixed
+/// records: selected, combined, falseticker, noselect, a source whose last
+/// poll went unanswered, one never answered, a reference clock, an IPv6
+/// server, and one without statistics yet (no such source).
+fn source_entries() -> Vec<chrony_plugins::report::SourceEntry> {
+    use chrony_plugins::report::SourceEntry;
+    use chrony_plugins::{Source, SourceMode, SourceState, SourceStats};
+    let source = |name: &str, state, reach: u8| Source {
+        address: name.parse().ok(),
+        reference_id: None,
+        name: name.to_string(),
+        mode: SourceMode::Server,
+        state,
+        reach,
+        stratum: 3,
+        poll: 6,
+        last_sample_ago: Some(17),
+        original_offset: 0.000_012_5,
+        adjusted_offset: 0.000_012_25,
+        error: 0.000_25,
+    };
+    let stats = |name: &str| SourceStats {
+        address: name.parse().ok(),
+        reference_id: 0x7F00_0002,
+        name: name.to_string(),
+        samples: 8,
+        runs: 5,
+        span: 450,
+        std_dev: 0.000_03,
+        residual_frequency: -0.125,
+        skew: 1.5,
+        offset: 0.000_001,
+        offset_error: 0.000_02,
+    };
+    let entry = |source: Source| {
+        let st = stats(&source.name);
+        SourceEntry {
+            source,
+            stats: Some(st),
+        }
+    };
+    let gps = u32::from_be_bytes(*b"GPS\0");
+    vec![
+        entry(source("127.0.0.2", SourceState::Selected, 0o377)),
+        entry(source("127.0.0.3", SourceState::Combined, 0o377)),
+        entry(Source {
+            original_offset: -1.000_002,
+            ..source("127.0.0.4", SourceState::Falseticker, 0o377)
+        }),
+        entry(source("127.0.0.5", SourceState::Nonselectable, 0o377)),
+        // Answered before, not at the last poll: all undefined.
+        entry(source("127.0.0.7", SourceState::Selectable, 0o376)),
+        entry(Source {
+            stratum: 0,
+            last_sample_ago: None,
+            original_offset: 0.0,
+            ..source("127.0.0.6", SourceState::Nonselectable, 0)
+        }),
+        entry(Source {
+            address: None,
+            reference_id: Some(gps),
+            name: "GPS".into(),
+            mode: SourceMode::RefClock,
+            stratum: 0,
+            poll: 4,
+            last_sample_ago: Some(3),
+            ..source("GPS", SourceState::Combined, 0o17)
+        }),
+        entry(Source {
+            mode: SourceMode::Peer,
+            ..source("2001:db8::123", SourceState::Jittery, 0o377)
+        }),
+        SourceEntry {
+            source: source("127.0.0.8", SourceState::Nonselectable, 0o1),
+            stats: None,
+        },
+    ]
+}
+
+#[test]
+fn putval_sources() {
+    use chrony_plugins::collectd::SourceRenderer;
+    let id = Identity::new("db1.example.org", None).unwrap();
+    let mut out = String::new();
+    SourceRenderer::new(&id, Duration::from_secs(10)).putvals(&source_entries(), now(), &mut out);
+    snapshot("collectd__putval_sources", &out);
+}
+
+#[test]
+fn putval_sources_plugin_instance_quoted() {
+    use chrony_plugins::collectd::SourceRenderer;
+    let id = Identity::new("my host", Some("ntp2")).unwrap();
+    let mut out = String::new();
+    SourceRenderer::new(&id, Duration::from_millis(1500)).putvals(
+        &source_entries()[..1],
+        now(),
+        &mut out,
+    );
+    snapshot("collectd__putval_sources_quoted", &out);
+}

@@ -64,3 +64,38 @@ fn thousand_gathers_stay_flat() {
         Vec::<std::path::PathBuf>::new()
     );
 }
+
+/// The same with every default report on a chronyd with six sources
+/// (tracking, sources and sourcestats each gather, one of the sources never
+/// answering, one a reference clock), over UDP and the Unix socket.
+#[test]
+fn thousand_gathers_of_every_source_stay_flat() {
+    let t = support::topology::Topology::start();
+    for address in [t.udp_address(), t.socket_address()] {
+        let mut cmd = command();
+        cmd.args(["-H", &address, "--hostname", "h1", "--interval", "1ms"])
+            .args(["--timeout", "500ms"]);
+        let mut plugin = Running::spawn(cmd);
+        gathers(&plugin, 100);
+        let (fds, rss) = (plugin.fd_count(), plugin.rss_kib());
+        gathers(&plugin, 1000);
+        eprintln!(
+            "{address} (6 sources): fds {fds} -> {}, rss {rss} -> {} KiB",
+            plugin.fd_count(),
+            plugin.rss_kib()
+        );
+        assert_eq!(plugin.fd_count(), fds, "{address}: fds leaked");
+        let grown = plugin.rss_kib().saturating_sub(rss);
+        assert!(
+            grown <= 64,
+            "{address}: RSS grew by {grown} KiB from {rss} KiB"
+        );
+        plugin.signal("-TERM");
+        let status = plugin
+            .wait(Duration::from_secs(2))
+            .expect("exit on SIGTERM");
+        assert!(status.success(), "{status:?}");
+        assert_eq!(plugin.stderr(), Vec::<String>::new());
+    }
+    assert_eq!(t.libchrony_leftovers(), Vec::<std::path::PathBuf>::new());
+}

@@ -89,9 +89,10 @@ impl Identity {
         self.plugin_instance.as_deref()
     }
 
-    /// `host/chrony[-instance]/type-type_instance`, quoted when needed.
-    /// `type_name` and `type_instance` are this crate's constants: `type_name`
-    /// has no `-` (it would move into the type instance).
+    /// `host/chrony[-instance]/type-type_instance`, quoted when needed
+    /// (`host/chrony[-instance]/type` when `type_instance` is empty).
+    /// `type_name` is one of this crate's constants: it has no `-` (it would
+    /// move into the type instance).
     pub fn identifier(&self, type_name: &str, type_instance: &str) -> String {
         debug_assert!(!type_name.contains('-') && !type_name.is_empty());
         let mut id = String::with_capacity(64);
@@ -104,8 +105,10 @@ impl Identity {
         }
         id.push('/');
         id.push_str(type_name);
-        id.push('-');
-        id.push_str(type_instance);
+        if !type_instance.is_empty() {
+            id.push('-');
+            id.push_str(type_instance);
+        }
         quote(&id)
     }
 }
@@ -163,11 +166,17 @@ mod tests {
     }
 
     #[test]
+    fn empty_type_instance_leaves_out_the_dash() {
+        let id = Identity::new("h", None).unwrap();
+        assert_eq!(id.identifier("time_offset", ""), "h/chrony/time_offset");
+    }
+
+    #[test]
     fn space_is_quoted() {
         let id = Identity::new("my host", None).unwrap();
         assert_eq!(
-            id.identifier("bool", "chrony_synchronised"),
-            "\"my host/chrony/bool-chrony_synchronised\""
+            id.identifier("gauge", "chrony_synchronised"),
+            "\"my host/chrony/gauge-chrony_synchronised\""
         );
     }
 

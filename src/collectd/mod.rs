@@ -9,6 +9,8 @@
 //! - [`Metric`] / [`Renderer`]: the values and their `PUTVAL` lines
 //!   ([`values`]); the first ten are exactly what collectd's own chrony plugin
 //!   sends, so existing graphs carry on.
+//! - [`SourceMetric`] / [`SourceRenderer`]: the eight per-source values of
+//!   collectd's chrony plugin, under its identifiers ([`sources`]).
 //! - [`Notifier`]: the state machine that turns each gather's outcome into
 //!   `PUTNOTIF` lines and stderr lines, once per change ([`notify`]).
 //! - [`settings`]: `COLLECTD_INTERVAL`, `COLLECTD_HOSTNAME` and the system
@@ -17,8 +19,10 @@
 pub mod ident;
 pub mod notify;
 pub mod settings;
+pub mod sources;
 pub mod values;
 
 pub use ident::{Identity, NameError, PLUGIN};
 pub use notify::{Notification, Notifier, Severity, Update};
+pub use sources::{source_name, SourceMetric, SourceRenderer};
 pub use values::{epoch, Metric, Renderer, ValueSet};

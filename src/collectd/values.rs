@@ -42,7 +42,7 @@ pub enum Metric {
     /// `gauge-chrony_leap_status`: chronyd's leap status code, 0 normal,
     /// 1 insert second, 2 delete second, 3 not synchronised (extra).
     LeapStatus,
-    /// `bool-chrony_synchronised`: 1 when synchronised, else 0 (extra).
+    /// `gauge-chrony_synchronised`: 1 when synchronised, else 0 (extra).
     Synchronised,
     /// `gauge-chrony_reference_age`: seconds since the last clock update;
     /// `U` before the first one (extra).
@@ -97,8 +97,12 @@ impl Metric {
             Metric::RootDelay => "root_delay",
             Metric::RootDispersion => "root_dispersion",
             Metric::UpdateInterval => "clock_last_update",
-            Metric::LeapStatus | Metric::ReferenceAge | Metric::RootDistance => "gauge",
-            Metric::Synchronised => "bool",
+            // Not `bool`: that type is new in collectd 5.12's types.db, and
+            // 5.9 to 5.11 would reject the value every interval.
+            Metric::LeapStatus
+            | Metric::ReferenceAge
+            | Metric::RootDistance
+            | Metric::Synchronised => "gauge",
         }
     }
 

@@ -10,6 +10,7 @@
 mod fields;
 mod kind;
 mod misc;
+mod pair;
 mod select;
 mod source;
 mod stats;
@@ -19,6 +20,7 @@ mod tracking;
 pub use fields::{Content, Field, FieldError, Record, Value};
 pub use kind::{ReportKind, UnknownReport};
 pub use misc::{Activity, AuthData, NtpData, ServerStats};
+pub use pair::{pair, pair_models, read_sources_with_stats, SourceEntry};
 pub use select::{SelectData, SelectOptions};
 pub use source::{Source, SourceMode, SourceState};
 pub use stats::SourceStats;

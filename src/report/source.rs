@@ -30,6 +30,17 @@ impl SourceMode {
         }
     }
 
+    /// chronyd's code for the mode (0 server, 1 peer, 2 reference clock),
+    /// as its command protocol and collectd's `clock_mode` carry it.
+    pub fn code(self) -> u16 {
+        match self {
+            SourceMode::Server => 0,
+            SourceMode::Peer => 1,
+            SourceMode::RefClock => 2,
+            SourceMode::Unknown(code) => code,
+        }
+    }
+
     /// chronyc's mode character: `^`, `=`, `#` (`?` when unknown).
     pub fn symbol(self) -> char {
         match self {
@@ -75,6 +86,21 @@ impl SourceState {
             4 => SourceState::Combined,
             5 => SourceState::Selectable,
             other => SourceState::Unknown(other),
+        }
+    }
+
+    /// chronyd's code for the state (0 selected, 1 nonselectable,
+    /// 2 falseticker, 3 jittery, 4 combined, 5 selectable), as its command
+    /// protocol and collectd's `clock_state` carry it.
+    pub fn code(self) -> u16 {
+        match self {
+            SourceState::Selected => 0,
+            SourceState::Nonselectable => 1,
+            SourceState::Falseticker => 2,
+            SourceState::Jittery => 3,
+            SourceState::Combined => 4,
+            SourceState::Selectable => 5,
+            SourceState::Unknown(code) => code,
         }
     }
 
@@ -243,6 +269,14 @@ mod tests {
         assert_eq!(SourceState::from_code(3).symbol(), '~');
         assert_eq!(SourceState::from_code(1).symbol(), '?');
         assert_eq!(SourceState::from_code(9), SourceState::Unknown(9));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for code in 0..8 {
+            assert_eq!(SourceState::from_code(code).code(), code);
+            assert_eq!(SourceMode::from_code(code).code(), code);
+        }
     }
 
     #[test]
