@@ -224,6 +224,22 @@ fn deb_metadata_and_lintian() {
         );
     }
 
+    // The sample configs and README name the binaries where the .deb puts them.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for doc in [
+        "telegraf/chrony-tracking.conf",
+        "collectd/chrony-tracking.conf",
+        "README.md",
+    ] {
+        let text = fs::read_to_string(manifest.join(doc)).unwrap();
+        for path in installed_paths(&text, &["/usr/bin/", "/usr/lib/nagios/plugins/"]) {
+            assert!(
+                files.contains(&path),
+                "{doc} names {path}, which the .deb does not install"
+            );
+        }
+    }
+
     // The copyright file names libchrony's licence and where its source is.
     let unpacked = TempDir::new("deb");
     run_ok(
@@ -562,6 +578,14 @@ fn rpm_requires_libchrony_and_bundles_nothing() {
         !files.contains("libchrony"),
         "the .rpm bundles libchrony:\n{files}"
     );
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for path in installed_paths(&readme, &["/usr/lib64/nagios/plugins/"]) {
+        assert!(
+            files.lines().any(|l| l == path),
+            "README names {path}, not in the .rpm"
+        );
+    }
     assert!(
         !files.contains("/etc/"),
         "the .rpm installs into /etc:\n{files}"
@@ -606,6 +630,23 @@ fn rpm_requires_libchrony_and_bundles_nothing() {
         !dynamic.contains("RUNPATH") && !dynamic.contains("RPATH"),
         "{dynamic}"
     );
+}
+
+/// The paths under `dirs` that `text` names for this project's binaries.
+fn installed_paths(text: &str, dirs: &[&str]) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    for dir in dirs {
+        for (at, _) in text.match_indices(dir) {
+            let name: String = text[at + dir.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            if name.contains("chrony_tracking") || name.contains("chrony-tracking") {
+                paths.insert(format!("{dir}{name}"));
+            }
+        }
+    }
+    paths
 }
 
 /// Files under `root` whose name contains `needle`.
