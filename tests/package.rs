@@ -594,6 +594,10 @@ fn rpm_requires_libchrony_and_bundles_nothing() {
     let requires = query(&["--requires"]);
     eprintln!("Requires:\n{requires}");
     assert!(
+        !requires.lines().any(|l| l.trim() == "/bin/sh"),
+        "no scriptlets, so no /bin/sh: {requires}"
+    );
+    assert!(
         requires.lines().any(|l| l.trim() == "libchrony >= 0.1"),
         "{requires}"
     );
