@@ -34,6 +34,11 @@ fn out_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/package")
 }
 
+/// `timeout`'s limit for scripts/package, and for each command run in the
+/// Debian root or namespace.
+const PACKAGE_DEADLINE: &str = "2400";
+const COMMAND_DEADLINE: &str = "300";
+
 /// The built packages.
 struct Built {
     deb: PathBuf,
@@ -47,7 +52,9 @@ fn built() -> &'static Built {
     static BUILT: OnceLock<Result<Built, String>> = OnceLock::new();
     let result = BUILT.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/package");
-        let mut cmd = Command::new(&script);
+        // A deadline: the first release build takes minutes, never 40.
+        let mut cmd = Command::new("timeout");
+        cmd.arg(PACKAGE_DEADLINE).arg(&script);
         // The outer `cargo test` sets variables meant for its own build;
         // scripts/package runs a separate cargo with its own target dir.
         for (key, _) in std::env::vars_os() {
@@ -66,7 +73,7 @@ fn built() -> &'static Built {
             let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             return Err(format!(
-                "scripts/package failed ({}):\n{}",
+                "scripts/package failed or passed its {PACKAGE_DEADLINE} s deadline ({}):\n{}",
                 output.status,
                 tail.join("\n")
             ));
@@ -355,10 +362,17 @@ fn deb_installs_runs_and_purges_in_a_fresh_debian_12() {
 
     // In the root, with its own /proc, in a private mount and PID namespace.
     let in_root = |user: Option<&str>, args: &[&str]| -> Output {
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--pid", "--fork"])
-            .arg(format!("--mount-proc={}", root.join("proc").display()))
-            .arg("chroot");
+        let mut cmd = Command::new("timeout");
+        cmd.args([
+            COMMAND_DEADLINE,
+            "unshare",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--kill-child",
+        ])
+        .arg(format!("--mount-proc={}", root.join("proc").display()))
+        .arg("chroot");
         if let Some(user) = user {
             cmd.arg(format!("--userspec={user}"));
         }
@@ -530,7 +544,16 @@ env -i {bin}/chrony-tracking -H {address} >/dev/null; echo "chrony-tracking=$?"
         rpm_bin = rpm_bin.display(),
         bin = bin.display(),
     );
-    let output = run(Command::new("unshare").args(["--mount", "--fork", "sh", "-c", &script]));
+    let output = run(Command::new("timeout").args([
+        COMMAND_DEADLINE,
+        "unshare",
+        "--mount",
+        "--fork",
+        "--kill-child",
+        "sh",
+        "-c",
+        &script,
+    ]));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
