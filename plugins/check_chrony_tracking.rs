@@ -3,6 +3,7 @@
 //! the timeout, prints what `chrony_plugins::check::render` makes of it and
 //! exits with the state's code. See `chrony_plugins::check` for the rules.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::check::cli::{self, Invocation};
 use chrony_plugins::check::{one_line, render, Resolution, State};
@@ -10,6 +11,8 @@ use chrony_plugins::{Client, TerminationSignals};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
+
+chrony_plugins::entry!(main);
 
 fn main() -> ExitCode {
     let config = match cli::parse_args(std::env::args_os().skip(1)) {

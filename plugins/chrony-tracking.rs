@@ -2,12 +2,15 @@
 //! library, like `chronyc tracking` (or as JSON with `--json`). Used by
 //! `scripts/demo`, and handy to check which address works for a user.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
-use chrony_plugins::{number, usage, Client, Target, Tracking};
+use chrony_plugins::{number, report, usage, Client, Target};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
+
+chrony_plugins::entry!(main);
 
 /// Print chronyd's tracking report, read through libchrony.
 #[derive(Parser)]
@@ -57,7 +60,7 @@ fn main() -> ExitCode {
         for skipped in client.skipped() {
             text.push_str(&format!("Skipped         : {skipped}\n"));
         }
-        text + &human(&tracking, SystemTime::now())
+        text + &report::text::tracking(&tracking, SystemTime::now())
     };
     let mut out = std::io::stdout().lock();
     if out
@@ -68,45 +71,4 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
-}
-
-/// The report in `chronyc tracking`'s layout, values exact.
-fn human(t: &Tracking, now: SystemTime) -> String {
-    let n = |v: f64| number::decimal(v).unwrap_or_else(|| "nan".into());
-    let age = t
-        .reference_age(now)
-        .map(|a| format!("{} seconds ago", n(a)))
-        .unwrap_or_else(|| "never".into());
-    format!(
-        "Reference ID    : {} ({})\n\
-         Stratum         : {}\n\
-         Ref time (UTC)  : {} ({})\n\
-         System time     : {} seconds\n\
-         Last offset     : {} seconds\n\
-         RMS offset      : {} seconds\n\
-         Frequency       : {} ppm\n\
-         Residual freq   : {} ppm\n\
-         Skew            : {} ppm\n\
-         Root delay      : {} seconds\n\
-         Root dispersion : {} seconds\n\
-         Root distance   : {} seconds\n\
-         Update interval : {} seconds\n\
-         Leap status     : {}\n",
-        t.reference_id_hex(),
-        t.reference_name(),
-        t.stratum,
-        t.reference_time,
-        age,
-        n(t.current_correction),
-        n(t.last_offset),
-        n(t.rms_offset),
-        n(t.frequency),
-        n(t.residual_frequency),
-        n(t.skew),
-        n(t.root_delay),
-        n(t.root_dispersion),
-        n(t.root_distance()),
-        n(t.update_interval),
-        t.leap_status,
-    )
 }

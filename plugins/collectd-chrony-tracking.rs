@@ -2,18 +2,21 @@
 //! tracking report as `PUTVAL` lines (the identifiers of collectd's own
 //! chrony plugin, plus a few values it never sent) and `PUTNOTIF` lines when
 //! chronyd stops answering or loses synchronisation. What is printed lives in
-//! `chrony_plugins::collectd`; this file parses options and runs the loop.
+//! `chrony_plugins::collectd`; this file parses options; the loop is
+//! `chrony_plugins::runner`.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
 use chrony_plugins::collectd::{Identity, Notifier, Renderer, ValueSet};
-use chrony_plugins::output::{BatchWriter, Written};
-use chrony_plugins::schedule::Schedule;
-use chrony_plugins::{number, poll, text, usage, Client, ErrorKind, Target, TerminationSignals};
+use chrony_plugins::runner::{Condition, Mode, Runner, Tick, Voice};
+use chrony_plugins::{number, text, usage, Client, Target};
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+chrony_plugins::entry!(main);
 
 const NAME: &str = "collectd-chrony-tracking";
 /// Interval when neither `--interval` nor `COLLECTD_INTERVAL` gives one
@@ -162,94 +165,53 @@ fn main() -> ExitCode {
 
 /// Gathers on the schedule until SIGTERM (or once), printing each batch.
 fn run(config: Config) -> ExitCode {
-    // Installed before the first read, so SIGTERM is never the default (death).
-    let signals = match TerminationSignals::install() {
-        Ok(s) => s,
-        Err(e) => {
-            log(&format!("cannot install the SIGTERM handler: {e}"));
-            return ExitCode::FAILURE;
-        }
-    };
     let renderer = Renderer::new(&config.identity, config.interval, config.values);
     let mut notifier = Notifier::new();
-    let mut client = Client::new(config.target);
-    let mut schedule = Schedule::new(Instant::now(), config.interval);
-    let mut batch = String::with_capacity(4096);
-    let mut out = match BatchWriter::stdout() {
-        Ok(out) => out,
-        Err(e) => {
-            log(&format!("cannot use stdout: {e}"));
-            return ExitCode::FAILURE;
-        }
+    let voice = Voice {
+        error: format!("{NAME}: "),
+        // collectd logs every stderr line as an error: failures only.
+        info: None,
+        what: "chronyd's tracking report".into(),
     };
-    // How a SIGTERM ends the run: normally for the loop; for --once, no
-    // values were printed.
-    let stopped = if config.once {
-        ExitCode::FAILURE
+    let runner = match Runner::new(Client::new(config.target), config.timeout, voice) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let mode = if config.once {
+        Mode::Once
     } else {
-        ExitCode::SUCCESS
+        // stdin is not read: collectd's exec plugin closes it.
+        Mode::Every {
+            interval: config.interval,
+            stdin_eof_stops: false,
+        }
     };
-    loop {
-        // SIGTERM cancels a read in progress, so a frozen chronyd never
-        // delays collectd's shutdown by a whole timeout.
-        let outcome = client.tracking_or_cancel(config.timeout, signals.fd());
-        if matches!(&outcome, Err(e) if e.kind() == ErrorKind::Cancelled) {
-            return stopped;
-        }
-        let now = SystemTime::now();
-        batch.clear();
-        let update = notifier.observe(outcome.as_ref(), client.address());
-        if let Some(line) = &update.log {
-            log(line);
-        }
-        for n in &update.notifications {
-            n.render(&config.identity, now, &mut batch);
-        }
-        if let Ok(t) = &outcome {
-            renderer.putvals(t, now, &mut batch);
-        }
-        // A line reaches collectd only with its newline: each batch is
-        // written whole, unbuffered; SIGTERM ends even a write that waits
-        // for collectd to read.
-        match out.write_all(batch.as_bytes(), &signals) {
-            Ok(Written::All) => {}
-            Ok(Written::Terminated) => return stopped,
-            Err(e) => {
-                log(&format!(
-                    "cannot write to stdout ({e}); collectd is gone, exiting"
-                ));
-                return ExitCode::FAILURE;
-            }
-        }
-        if config.once {
-            return if outcome.is_ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            };
-        }
-        match sleep_until(schedule.next(Instant::now()), &signals) {
-            Ok(false) => {}
-            Ok(true) => return ExitCode::SUCCESS,
-            Err(e) => {
-                log(&format!("cannot wait for the next gather: {e}"));
-                return ExitCode::FAILURE;
-            }
-        }
-    }
+    let identity = config.identity;
+    runner.run(mode, |tick, batch| {
+        gather(tick, &renderer, &mut notifier, &identity, batch)
+    })
 }
 
-/// Sleeps until `due` without using CPU; `Ok(true)` as soon as SIGTERM or
-/// SIGINT arrives (also one that came during the last read).
-fn sleep_until(due: Instant, signals: &TerminationSignals) -> io::Result<bool> {
-    loop {
-        let left = due.saturating_duration_since(Instant::now());
-        let ready = poll([signals.fd()], Some(left))?;
-        if ready[0].readable && signals.received() {
-            return Ok(true);
+/// One gather: the notifications the outcome calls for, then the values.
+fn gather(
+    tick: &mut Tick<'_>,
+    renderer: &Renderer,
+    notifier: &mut Notifier,
+    identity: &Identity,
+    batch: &mut String,
+) -> Condition {
+    let outcome = tick.tracking();
+    let now = SystemTime::now();
+    let address = tick.client().address();
+    let update = notifier.observe(outcome.as_ref(), address);
+    for n in &update.notifications {
+        n.render(identity, now, batch);
+    }
+    match &outcome {
+        Ok(t) => {
+            renderer.putvals(t, now, batch);
+            Condition::Answering(address.map(|a| a.to_string()).unwrap_or_default())
         }
-        if Instant::now() >= due {
-            return Ok(false);
-        }
+        Err(e) => Condition::Failing(e.to_string()),
     }
 }

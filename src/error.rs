@@ -1,4 +1,4 @@
-//! The one error type of the crate: why a tracking report could not be had,
+//! The one error type of the crate: why a report could not be had,
 //! worded so that a sysadmin knows what to do.
 
 use crate::address::Address;
@@ -40,6 +40,15 @@ pub enum ErrorKind {
     InvalidDeadline,
     /// The caller cancelled the read ([`crate::Client::tracking_or_cancel`]).
     Cancelled,
+    /// chronyd refused a report over UDP that it serves only on its Unix
+    /// socket (selectdata, serverstats, ntpdata, authdata before chrony
+    /// 4.7's `opencommands`).
+    SocketOnly,
+    /// chronyd has no record for a source asked by index: the sources
+    /// changed during the read.
+    NoSuchSource,
+    /// chronyd does not know the request (older than the report).
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -59,7 +68,10 @@ impl ErrorKind {
             | ErrorKind::Protocol
             | ErrorKind::Data
             | ErrorKind::InvalidDeadline
-            | ErrorKind::Cancelled => 5,
+            | ErrorKind::Cancelled
+            | ErrorKind::SocketOnly
+            | ErrorKind::NoSuchSource
+            | ErrorKind::Unsupported => 5,
         }
     }
 
@@ -79,6 +91,9 @@ impl ErrorKind {
             ErrorKind::Data => "data",
             ErrorKind::InvalidDeadline => "invalid-deadline",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::SocketOnly => "socket-only",
+            ErrorKind::NoSuchSource => "no-such-source",
+            ErrorKind::Unsupported => "unsupported",
         }
     }
 }
@@ -89,7 +104,7 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Why reading chronyd's tracking report failed.
+/// Why reading one of chronyd's reports failed.
 ///
 /// `Display` gives one line: the address, what went wrong and what to do.
 /// When several addresses were tried (`auto`), it names each with its cause,

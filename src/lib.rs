@@ -4,9 +4,15 @@
 //!
 //! - [`Target`] / [`Address`]: where chronyd listens (Unix socket, UDP command
 //!   port, or `auto`, which tries the usual places in order).
-//! - [`Client`]: one long-lived connection, read with [`Client::tracking`]
-//!   within a deadline; it never blocks past the deadline, resends over UDP,
-//!   and reconnects after chronyd restarts.
+//! - [`Client`]: one long-lived connection, read with [`Client::tracking`],
+//!   [`Client::sources`], [`Client::read`] (any typed model) or
+//!   [`Client::report`] (any report as named, typed fields) within a
+//!   deadline; it never blocks past the deadline, resends over UDP, and
+//!   reconnects after chronyd restarts.
+//! - [`report`]: every report libchrony knows ([`ReportKind`]), its records
+//!   and fields, and the typed models [`Source`], [`SourceStats`],
+//!   [`SelectData`], [`Activity`], [`ServerStats`], [`NtpData`],
+//!   [`AuthData`] beside [`Tracking`].
 //! - [`Tracking`]: the 14 fields of the report plus derived values (reference
 //!   name, root distance, age of the last update).
 //! - [`Error`] / [`ErrorKind`]: why a read failed, in words a sysadmin can act on.
@@ -16,9 +22,15 @@
 //!   formats, and the one duration grammar of every command line.
 //! - [`text`]: text from outside (arguments, paths, replies) kept on one line.
 //! - [`usage`]: one-line usage errors for the clap-based binaries.
+//! - [`runner`]: the long-running loop of the Telegraf and collectd plugins
+//!   (triggers, schedule, signals, status lines), with [`output`]'s writers
+//!   and [`schedule`]'s grid.
+//! - [`entry`](mod@entry): the binaries' C `main` ([`entry!`]), without std's start-up work.
 //!
 //! All `unsafe` code is in two private modules: `ffi` (libchrony) and `sys`
 //! (system calls); the rest of the crate is compiled with `unsafe_code` denied.
+//! The one exception is the `export_name = "main"` attribute that [`entry!`]
+//! puts in each binary (see [`entry`](mod@entry)).
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -26,11 +38,14 @@ mod address;
 pub mod check;
 mod client;
 pub mod collectd;
+pub mod entry;
 mod error;
 #[allow(unsafe_code)]
 mod ffi;
 pub mod number;
 pub mod output;
+pub mod report;
+pub mod runner;
 pub mod schedule;
 #[allow(unsafe_code)]
 mod sys;
@@ -42,5 +57,9 @@ pub mod usage;
 pub use address::{Address, AddressError, Target, AUTO_CANDIDATES, DEFAULT_PORT, MAX_SOCKET_PATH};
 pub use client::Client;
 pub use error::{Error, ErrorKind};
+pub use report::{
+    Activity, AuthData, Model, NtpData, Record, Report, ReportKind, SelectData, ServerStats,
+    Source, SourceMode, SourceState, SourceStats,
+};
 pub use sys::{poll, Ready, TerminationSignals};
 pub use tracking::{reference_name, LeapStatus, Timestamp, Tracking, LOCAL_REFERENCE_ID};

@@ -12,6 +12,54 @@ use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
+/// What std's start-up (`lang_start`) does that the plugins rely on, for
+/// binaries whose C `main` is [`crate::entry!`]'s (see `crate::entry`):
+/// fds 0 to 2 are opened on `/dev/null` if the parent closed them (so no
+/// socket becomes stdout), and SIGPIPE is ignored as std ignores it (a
+/// closed pipe is an `EPIPE` error, not a kill). Nothing else: no
+/// `/proc/self/maps`, no `sigaltstack`. A failure here is std's too: abort.
+pub(crate) fn prepare_process() {
+    for (fd, closed) in (0..).zip(closed_standard_fds()) {
+        if !closed {
+            continue;
+        }
+        // SAFETY: a static NUL-terminated path. The fd is closed and the
+        // lower ones are open (or were opened first), so open(2) returns it.
+        if unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } != fd {
+            std::process::abort();
+        }
+    }
+    // SAFETY: SIG_IGN for SIGPIPE; no handler code runs.
+    if unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) } == libc::SIG_ERR {
+        std::process::abort();
+    }
+}
+
+/// Whether each of fds 0 to 2 is closed: one poll(2) (POLLNVAL marks a
+/// closed fd), or fcntl(2) on each where poll cannot answer.
+fn closed_standard_fds() -> [bool; 3] {
+    let mut pfds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    loop {
+        // SAFETY: pfds is a valid array of three pollfd structs; a zero
+        // timeout never blocks.
+        if unsafe { libc::poll(pfds.as_mut_ptr(), 3, 0) } >= 0 {
+            return pfds.map(|p| p.revents & libc::POLLNVAL != 0);
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            break;
+        }
+    }
+    [0, 1, 2].map(|fd| {
+        // SAFETY: F_GETFD takes no pointer; a closed fd fails with EBADF.
+        let rc = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        rc < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+    })
+}
+
 /// Makes libchrony's socket non-blocking (so its send and recv can never
 /// hang us) and close-on-exec (so no child of a long-running plugin
 /// inherits it).
@@ -146,14 +194,32 @@ fn poll_events<const N: usize>(
     }
 }
 
-/// Write end of the self-pipe that the signal handler writes to (-1: none).
-static SIGNAL_PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+/// Write end of the self-pipe for SIGTERM/SIGINT/SIGQUIT (-1: none).
+static TERMINATE_PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+
+/// Write end of the self-pipe for SIGHUP/SIGUSR1/SIGUSR2 (-1: none).
+static TRIGGER_PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
 /// Set once [`TerminationSignals::install`] has run.
 static SIGNALS_INSTALLED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_termination_signal(_signal: c_int) {
-    let fd = SIGNAL_PIPE_WRITE.load(Ordering::Relaxed);
+/// Signals that end a long-running plugin (cleanly, status 0).
+const TERMINATE: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT];
+
+/// Signals that Telegraf execd's `signal` option can send to ask for a gather.
+const TRIGGER: [c_int; 3] = [libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
+
+/// Signals whose default action (death) would skip closing the libchrony
+/// session, and that mean nothing to a plugin: ignored.
+const IGNORE: [c_int; 2] = [libc::SIGALRM, libc::SIGPIPE];
+
+extern "C" fn on_signal(signal: c_int) {
+    let pipe = if TRIGGER.contains(&signal) {
+        &TRIGGER_PIPE_WRITE
+    } else {
+        &TERMINATE_PIPE_WRITE
+    };
+    let fd = pipe.load(Ordering::Relaxed);
     if fd >= 0 {
         let byte = 1u8;
         // SAFETY: __errno_location and write(2) are async-signal-safe; the
@@ -169,56 +235,107 @@ extern "C" fn on_termination_signal(_signal: c_int) {
     }
 }
 
-/// SIGTERM/SIGINT turned into a readable fd (the self-pipe trick), so that a
-/// long-running plugin can [`poll`] for them beside its other fds and exit
-/// cleanly with status 0 instead of being killed by the default action.
+/// A non-blocking, close-on-exec pipe: (read end, write end).
+fn signal_pipe() -> io::Result<(RawFd, RawFd)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: fds is a valid array of two ints for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((fds[0], fds[1]))
+}
+
+/// Sets `signal`'s disposition to `handler` (a function, or SIG_IGN).
+fn set_disposition(signal: c_int, handler: libc::sighandler_t) -> io::Result<()> {
+    // SAFETY: sa is zero-initialised then filled; the handler only calls
+    // async-signal-safe functions.
+    let rc = unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(signal, &sa, std::ptr::null_mut())
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Whether `fd` (non-blocking) held at least one byte; drains it.
+fn drain(fd: RawFd) -> bool {
+    let mut any = false;
+    let mut buf = [0u8; 64];
+    loop {
+        // SAFETY: buf is valid for writes of its length; the fd is non-blocking.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            return any;
+        }
+        any = true;
+    }
+}
+
+/// Every signal a user can send a plugin turned into something that lets
+/// the libchrony session close before the process ends (the self-pipe
+/// trick): SIGTERM, SIGINT and SIGQUIT make [`fd`](Self::fd) readable (a
+/// long-running plugin then exits cleanly with status 0); SIGHUP, SIGUSR1
+/// and SIGUSR2 (the triggers Telegraf execd's `signal` option can send) make
+/// [`trigger_fd`](Self::trigger_fd) readable; SIGALRM and SIGPIPE are
+/// ignored. None of them kills the process by its default action, which
+/// would leave libchrony's client-socket directory beside chronyd's socket.
 pub struct TerminationSignals {
     read_fd: RawFd,
+    trigger_fd: RawFd,
 }
 
 impl TerminationSignals {
     /// Installs the handlers. Only once per process: a second call fails
-    /// (the handlers can wake only one pipe).
+    /// (the handlers can wake only one pair of pipes).
     pub fn install() -> io::Result<TerminationSignals> {
         if SIGNALS_INSTALLED.swap(true, Ordering::SeqCst) {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
-                "termination signal handlers are already installed",
+                "signal handlers are already installed",
             ));
         }
-        let mut fds = [0 as c_int; 2];
-        // SAFETY: fds is a valid array of two ints for pipe2 to fill.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
-            return Err(io::Error::last_os_error());
+        let (read_fd, write_fd) = signal_pipe()?;
+        let (trigger_fd, trigger_write_fd) = signal_pipe()?;
+        TERMINATE_PIPE_WRITE.store(write_fd, Ordering::Relaxed);
+        TRIGGER_PIPE_WRITE.store(trigger_write_fd, Ordering::Relaxed);
+        let handler = on_signal as extern "C" fn(c_int) as libc::sighandler_t;
+        for signal in TERMINATE.into_iter().chain(TRIGGER) {
+            set_disposition(signal, handler)?;
         }
-        SIGNAL_PIPE_WRITE.store(fds[1], Ordering::Relaxed);
-        for signal in [libc::SIGTERM, libc::SIGINT] {
-            // SAFETY: sa is zero-initialised then filled; the handler only
-            // calls async-signal-safe functions.
-            let rc = unsafe {
-                let mut sa: libc::sigaction = std::mem::zeroed();
-                sa.sa_sigaction = on_termination_signal as extern "C" fn(c_int) as usize;
-                sa.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut sa.sa_mask);
-                libc::sigaction(signal, &sa, std::ptr::null_mut())
-            };
-            if rc < 0 {
-                return Err(io::Error::last_os_error());
-            }
+        for signal in IGNORE {
+            set_disposition(signal, libc::SIG_IGN)?;
         }
-        Ok(TerminationSignals { read_fd: fds[0] })
+        Ok(TerminationSignals {
+            read_fd,
+            trigger_fd,
+        })
     }
 
-    /// The fd that becomes readable when a signal arrived, for [`poll`].
+    /// The fd that becomes readable when SIGTERM, SIGINT or SIGQUIT
+    /// arrived, for [`poll`] (and to cancel a read).
     pub fn fd(&self) -> RawFd {
         self.read_fd
     }
 
-    /// Whether SIGTERM or SIGINT has arrived (drains the pipe).
+    /// Whether SIGTERM, SIGINT or SIGQUIT has arrived (drains the pipe).
     pub fn received(&self) -> bool {
-        let mut buf = [0u8; 16];
-        // SAFETY: buf is valid for writes of its length; the fd is non-blocking.
-        let n = unsafe { libc::read(self.read_fd, buf.as_mut_ptr().cast(), buf.len()) };
-        n > 0
+        drain(self.read_fd)
+    }
+
+    /// The fd that becomes readable when SIGHUP, SIGUSR1 or SIGUSR2
+    /// arrived, for [`poll`].
+    pub fn trigger_fd(&self) -> RawFd {
+        self.trigger_fd
+    }
+
+    /// Whether SIGHUP, SIGUSR1 or SIGUSR2 arrived since the last call
+    /// (drains the pipe: any number of them counts once).
+    pub fn triggered(&self) -> bool {
+        drain(self.trigger_fd)
     }
 }

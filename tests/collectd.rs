@@ -490,3 +490,90 @@ fn stdout_is_left_blocking_for_whoever_shares_it() {
     cmd.args(["--once", "-H", "127.0.0.1:1", "--hostname", "h1"]);
     assert!(!support::leaves_stdout_nonblocking(cmd));
 }
+
+#[test]
+fn sigterm_as_nobody_with_a_full_root_pipe_on_stdout_or_stderr() {
+    // collectd's exec plugin creates the pipes as root and runs the plugin
+    // as nobody, which cannot reopen them (EACCES). A full, never-read
+    // stdout or stderr must still not keep the plugin alive past SIGTERM.
+    let chrony = Chrony::start();
+    let bin = chrony.copy_for_nobody(std::path::Path::new(collectd_support::bin()));
+    // A refused port too: its failure line goes to stderr.
+    let closed = format!("127.0.0.1:{}", free_udp_port());
+    for stream in [support::Stream::Stdout, support::Stream::Stderr] {
+        for address in [chrony.udp_address(), closed.clone()] {
+            let mut cmd = support::as_nobody(&bin);
+            cmd.env_remove("COLLECTD_INTERVAL")
+                .env_remove("COLLECTD_HOSTNAME")
+                .args(["-H", &address, "--hostname", "h1", "--interval", "10ms"]);
+            let status = support::sigterm_with_a_full_pipe(cmd, stream);
+            let status = status.unwrap_or_else(|| panic!("{stream:?} {address}: still running"));
+            assert_eq!(status.code(), Some(0), "{stream:?} {address}");
+        }
+    }
+}
+
+#[test]
+fn every_user_signal_leaves_no_libchrony_directory() {
+    // The Unix-socket session stays open between gathers: no signal may end
+    // the process by its default action and leave libchrony's client-socket
+    // directory behind. HUP/USR1/USR2/ALRM/PIPE change nothing here.
+    let chrony = Chrony::start();
+    for signal in support::USER_SIGNALS {
+        let mut cmd = command();
+        cmd.args(["-H", &chrony.socket_address(), "--hostname", "h1"])
+            .args(["--interval", "1h"]);
+        let mut plugin = Running::spawn(cmd);
+        plugin.until(TIMEOUT, |l| l.starts_with("PUTVAL "));
+        plugin.collect(Duration::from_millis(100));
+        plugin.signal(signal);
+        if !support::ends_the_run(signal) {
+            assert_eq!(
+                plugin.collect(Duration::from_millis(300)),
+                Vec::<String>::new()
+            );
+            assert!(plugin.child.try_wait().unwrap().is_none(), "{signal}");
+            plugin.signal("-TERM");
+        }
+        let status = plugin.wait(Duration::from_secs(5)).expect("exit");
+        assert_eq!(status.code(), Some(0), "{signal}");
+        assert_eq!(plugin.stderr(), Vec::<String>::new(), "{signal}");
+        assert_eq!(
+            chrony.libchrony_leftovers(),
+            Vec::<std::path::PathBuf>::new(),
+            "{signal}"
+        );
+    }
+}
+
+#[test]
+fn freeze_gathers_once_then_follows_the_grid() {
+    // Stopped for several intervals: the missed slots are skipped and the
+    // late gather at SIGCONT is not followed by another within half an
+    // interval (the old schedule gathered twice, µs apart).
+    let chrony = Chrony::start();
+    let mut cmd = command();
+    cmd.args(["-H", &chrony.udp_address(), "--hostname", "h1"])
+        .args(["--interval", "300ms"]);
+    let plugin = Running::spawn(cmd);
+    let stratum = |l: &str| l.starts_with("PUTVAL h1/chrony/clock_stratum-chrony ");
+    let (first, _) = plugin.until(TIMEOUT, stratum);
+    plugin.signal("-STOP");
+    std::thread::sleep(Duration::from_millis(1000));
+    plugin.signal("-CONT");
+    let mut times = vec![putval(&first).time];
+    times.extend(
+        plugin
+            .collect(Duration::from_millis(1200))
+            .iter()
+            .filter(|l| stratum(l))
+            .map(|l| putval(l).time),
+    );
+    assert!(times.len() >= 3, "{times:?}");
+    let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    eprintln!("gaps between gathers around a 1 s freeze: {gaps:?} s");
+    assert!(
+        gaps.iter().all(|&g| g >= 0.05),
+        "gathers closer than a sixth of the interval: {gaps:?} s"
+    );
+}

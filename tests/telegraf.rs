@@ -443,13 +443,14 @@ fn three_newlines_three_lines_then_eof_exits_zero() {
 }
 
 #[test]
-fn newlines_in_one_write_each_gather() {
+fn newlines_queued_in_one_write_gather_once() {
+    // Newlines that are already queued when the plugin reads stdin came
+    // while it could not read (a gather in progress, SIGSTOP, a suspended
+    // VM): one gather answers them all, not a burst of identical lines.
     let chrony = Chrony::start();
     let mut plugin = Plugin::start(&["-H", &chrony.udp_address()]);
     plugin.stdin.as_mut().unwrap().write_all(b"\n\n\n").unwrap();
-    for _ in 0..3 {
-        assert_tracking_line(&plugin.line(SHORT), &chrony.udp_address());
-    }
+    assert_tracking_line(&plugin.line(SHORT), &chrony.udp_address());
     plugin.no_line(Duration::from_millis(300));
 }
 
@@ -797,4 +798,123 @@ fn stdout_is_left_blocking_for_whoever_shares_it() {
     let mut cmd = std::process::Command::new(bin());
     cmd.args(["--once", "-H", "127.0.0.1:1"]);
     assert!(!support::leaves_stdout_nonblocking(cmd));
+}
+
+#[test]
+fn sigterm_as_nobody_with_a_full_root_pipe_on_stdout_or_stderr() {
+    // collectd's exec plugin and `sudo -u` give the plugin pipes that root
+    // created; as another user it cannot reopen them (EACCES). Whoever
+    // created the pipe, a full, never-read stdout or stderr must not keep
+    // the plugin alive past SIGTERM.
+    let chrony = Chrony::start();
+    let bin = chrony.copy_for_nobody(&bin());
+    for stream in [support::Stream::Stdout, support::Stream::Stderr] {
+        for mode in [None, Some("--interval=100ms")] {
+            let mut cmd = as_nobody(&bin);
+            cmd.args(["-H", &chrony.udp_address()]).args(mode);
+            let status = support::sigterm_with_a_full_pipe(cmd, stream);
+            let status = status.unwrap_or_else(|| panic!("{stream:?} {mode:?}: still running"));
+            assert_eq!(status.code(), Some(0), "{stream:?} {mode:?}");
+        }
+    }
+}
+
+#[test]
+fn every_user_signal_leaves_no_libchrony_directory() {
+    // During a Unix-socket session (held open between gathers), no signal
+    // may end the process by its default action: libchrony's client-socket
+    // directory would stay beside chronyd's socket. SIGHUP/SIGUSR1/SIGUSR2
+    // are execd's other triggers: each gathers once.
+    let chrony = Chrony::start();
+    let socket = chrony.socket_address();
+    for signal in support::USER_SIGNALS {
+        let mut plugin = Plugin::start(&["-H", &socket]);
+        plugin.trigger();
+        assert_tracking_line(&plugin.line(SHORT), &socket);
+        plugin.signal(signal);
+        if support::ends_the_run(signal) {
+            let (code, _) = plugin.wait_exit(Duration::from_secs(5));
+            assert_eq!(code, 0, "{signal}");
+        } else {
+            if matches!(signal, "-HUP" | "-USR1" | "-USR2") {
+                assert_tracking_line(&plugin.line(SHORT), &socket);
+            }
+            plugin.no_line(Duration::from_millis(300));
+            assert!(plugin.child.try_wait().unwrap().is_none(), "{signal}");
+            plugin.close_stdin();
+            let (code, _) = plugin.wait_exit(Duration::from_secs(5));
+            assert_eq!(code, 0, "{signal}");
+        }
+        assert_eq!(
+            chrony.libchrony_leftovers(),
+            Vec::<std::path::PathBuf>::new(),
+            "{signal}"
+        );
+    }
+}
+
+#[test]
+fn trigger_signals_are_ignored_on_a_schedule() {
+    let chrony = Chrony::start();
+    let mut plugin = Plugin::start(&["-H", &chrony.udp_address(), "--interval", "1h"]);
+    plugin.line(SHORT);
+    for signal in ["-HUP", "-USR1", "-USR2"] {
+        plugin.signal(signal);
+    }
+    plugin.no_line(Duration::from_millis(500));
+    plugin.close_stdin();
+    assert_eq!(plugin.wait_exit(Duration::from_secs(5)).0, 0);
+}
+
+#[test]
+fn newlines_queued_while_stopped_give_one_gather() {
+    // Telegraf keeps writing a newline per interval while the plugin is
+    // stopped (SIGSTOP, a suspended VM): after SIGCONT, one line, not one
+    // per queued newline.
+    let chrony = Chrony::start();
+    let mut plugin = Plugin::start(&["-H", &chrony.udp_address()]);
+    plugin.trigger();
+    plugin.line(SHORT);
+    plugin.signal("-STOP");
+    for _ in 0..30 {
+        plugin.trigger();
+    }
+    plugin.signal("-CONT");
+    plugin.line(SHORT);
+    plugin.no_line(Duration::from_secs(1));
+}
+
+/// Gaps between consecutive timestamps, in ns.
+fn gaps(stamps: &[i128]) -> Vec<i128> {
+    stamps.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[test]
+fn interval_after_a_freeze_gathers_once_then_follows_the_grid() {
+    // Stopped for longer than several intervals: the missed slots are
+    // skipped, and the late gather at SIGCONT is not followed by another
+    // within half an interval (the old schedule gathered twice, µs apart).
+    // Gathers start at least 150 ms apart; timestamps are taken after each
+    // read, so the bound checked leaves room for a slow read on a busy host.
+    let chrony = Chrony::start();
+    let mut plugin = Plugin::start(&["-H", &chrony.udp_address(), "--interval", "300ms"]);
+    let mut stamps = vec![parse(&plugin.line(SHORT)).timestamp];
+    plugin.signal("-STOP");
+    thread::sleep(Duration::from_millis(1000));
+    plugin.signal("-CONT");
+    let deadline = Instant::now() + Duration::from_millis(1200);
+    while let Ok(line) = plugin
+        .out
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
+        stamps.push(parse(&line).timestamp);
+    }
+    assert!(stamps.len() >= 3, "{stamps:?}");
+    let gaps = gaps(&stamps);
+    assert!(
+        gaps.iter().all(|&g| g >= 50_000_000),
+        "gathers closer than a sixth of the interval: {gaps:?} ns"
+    );
+    plugin.close_stdin();
+    assert_eq!(plugin.wait_exit(Duration::from_secs(5)).0, 0);
 }

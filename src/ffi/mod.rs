@@ -7,7 +7,9 @@
 //!   calls `chrony_deinit_session` then `chrony_close_socket` (never close(2),
 //!   which would leak libchrony's client-socket directories);
 //! - the socket is non-blocking, so `chrony_process_response` and libchrony's
-//!   sends can never block: the caller waits for readiness with `sys::poll`.
+//!   sends can never block: the caller waits for readiness with `sys::poll`;
+//! - every call into libchrony holds one process-wide lock (`LIBCHRONY`),
+//!   because libchrony writes a static string buffer from several calls.
 
 // bindgen gives C enums the platform's integer type (u32 or i32) and time_t
 // may be i32 or i64: the casts below are no-ops on x86_64 Linux only.
@@ -43,6 +45,11 @@ pub(crate) mod code {
     pub(crate) const RECV_FAILED: u32 = chrony_err::CHRONY_RECV_FAILED as u32;
     pub(crate) const UNAUTHORIZED: u32 = chrony_err::CHRONY_UNAUTHORIZED as u32;
     pub(crate) const DISABLED: u32 = chrony_err::CHRONY_DISABLED as u32;
+    /// A status libchrony has no name for; for a per-source record, chronyd's
+    /// "no such source".
+    pub(crate) const UNEXPECTED_STATUS: u32 = chrony_err::CHRONY_UNEXPECTED_STATUS as u32;
+    /// chronyd answered "invalid": it does not know the request.
+    pub(crate) const OLD_SERVER: u32 = chrony_err::CHRONY_OLD_SERVER as u32;
 }
 
 /// A libchrony call that returned something other than `CHRONY_OK`.
@@ -126,6 +133,7 @@ impl Session {
     /// The error is the OS error of the failed open (errno), or the session
     /// set-up failure.
     pub(crate) fn open(address: &CStr) -> Result<Session, OpenError> {
+        let _lib = lock();
         // SAFETY: address is a valid NUL-terminated string for the call's duration.
         let fd = unsafe { sys::chrony_open_socket(address.as_ptr()) };
         if fd < 0 {
@@ -158,41 +166,41 @@ impl Session {
         self.fd
     }
 
-    /// Asks for record `record` of `report` (sends one request). The report
-    /// must be one whose record count needs no round trip (tracking).
-    pub(crate) fn request_record(&mut self, report: &CStr, record: c_int) -> Result<(), LibError> {
+    /// Asks for the number of records of `report`. For a report with one
+    /// record (tracking, activity, ...) libchrony knows the count at once
+    /// and sends nothing: `needs_response` is then false.
+    pub(crate) fn request_count(&mut self, report: &CStr) -> Result<(), LibError> {
+        let _lib = lock();
         // SAFETY: the session is live; report is NUL-terminated.
         check(unsafe {
             sys::chrony_request_report_number_records(self.raw.as_ptr(), report.as_ptr())
-        })?;
-        if self.needs_response() {
-            return Err(LibError {
-                code: u32::MAX,
-                errno: None,
-                text: "report needs a record count round trip".into(),
-            });
-        }
-        // SAFETY: as above.
-        let records = unsafe { sys::chrony_get_report_number_records(self.raw.as_ptr()) };
-        if record >= records {
-            return Err(LibError {
-                code: u32::MAX,
-                errno: None,
-                text: format!("report has {records} records, record {record} asked"),
-            });
-        }
-        self.resend_record(report, record)
+        })
     }
 
-    /// Sends the request for `record` again (libchrony never retransmits);
-    /// a reply to the earlier request is then dropped by its sequence number.
-    pub(crate) fn resend_record(&mut self, report: &CStr, record: c_int) -> Result<(), LibError> {
+    /// The record count received after [`Session::request_count`].
+    pub(crate) fn record_count(&self) -> c_int {
+        let _lib = lock();
+        // SAFETY: the session is live.
+        unsafe { sys::chrony_get_report_number_records(self.raw.as_ptr()) }
+    }
+
+    /// Asks for record `record` of `report` (sends one request). Sent again
+    /// when no reply came (libchrony never retransmits): a reply to the
+    /// earlier request is then dropped by its sequence number. For ntpdata
+    /// and authdata libchrony first asks for the source's sourcestats record
+    /// (for its address) and sends the real request from
+    /// [`Session::process_response`].
+    pub(crate) fn request_record(&mut self, report: &CStr, record: c_int) -> Result<(), LibError> {
+        // libchrony reads the previous reply's address through its string
+        // buffer here (ntpdata, authdata): under the lock.
+        let _lib = lock();
         // SAFETY: the session is live; report is NUL-terminated.
         check(unsafe { sys::chrony_request_record(self.raw.as_ptr(), report.as_ptr(), record) })
     }
 
     /// Whether a reply is still awaited.
     pub(crate) fn needs_response(&self) -> bool {
+        let _lib = lock();
         // SAFETY: the session is live.
         unsafe { sys::chrony_needs_response(self.raw.as_ptr()) }
     }
@@ -200,70 +208,143 @@ impl Session {
     /// Reads one datagram. Call only after `sys::poll` said the fd is readable:
     /// the socket is non-blocking, so otherwise this fails with EAGAIN.
     pub(crate) fn process_response(&mut self) -> Result<(), LibError> {
+        // May send a follow-up request built from the string buffer (see
+        // request_record): under the lock.
+        let _lib = lock();
         // SAFETY: the session is live.
         check(unsafe { sys::chrony_process_response(self.raw.as_ptr()) })
     }
 
-    /// Index of the field called `name` in the current record.
-    pub(crate) fn field_index(&self, name: &CStr) -> Option<c_int> {
-        // SAFETY: the session is live; name is NUL-terminated.
-        let index = unsafe { sys::chrony_get_field_index(self.raw.as_ptr(), name.as_ptr()) };
-        (index >= 0).then_some(index)
-    }
-
-    /// The type of field `index`.
-    pub(crate) fn field_type(&self, index: c_int) -> FieldType {
-        // SAFETY: the session is live; libchrony range-checks index.
-        FieldType::from_raw(unsafe { sys::chrony_get_field_type(self.raw.as_ptr(), index) })
-    }
-
-    /// Field `index` as an unsigned integer.
-    pub(crate) fn uinteger(&self, index: c_int) -> u64 {
-        // SAFETY: the session is live; libchrony range-checks index.
-        unsafe { sys::chrony_get_field_uinteger(self.raw.as_ptr(), index) }
-    }
-
-    /// Field `index` as a float.
-    pub(crate) fn float(&self, index: c_int) -> f64 {
-        // SAFETY: the session is live; libchrony range-checks index.
-        unsafe { sys::chrony_get_field_float(self.raw.as_ptr(), index) }
-    }
-
-    /// Field `index` as (seconds, nanoseconds).
-    pub(crate) fn timespec(&self, index: c_int) -> (i64, i64) {
-        // SAFETY: the session is live; libchrony range-checks index.
-        let ts = unsafe { sys::chrony_get_field_timespec(self.raw.as_ptr(), index) };
-        (ts.tv_sec as i64, ts.tv_nsec as i64)
-    }
-
-    /// Field `index` as a string; `None` when libchrony gives NULL.
-    pub(crate) fn string(&self, index: c_int) -> Option<String> {
-        // libchrony formats string fields into one static buffer shared by
-        // the whole process: two sessions on two threads would race on it.
-        let _guard = STRING_BUFFER
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // SAFETY: the session is live; libchrony range-checks index.
-        let ptr = unsafe { sys::chrony_get_field_string(self.raw.as_ptr(), index) };
-        if ptr.is_null() {
-            return None;
-        }
-        // SAFETY: non-NULL pointer to a NUL-terminated string in libchrony's
-        // static buffer, which no other thread writes while the guard is
-        // held; copied out before the guard is released.
-        Some(
-            unsafe { CStr::from_ptr(ptr) }
-                .to_string_lossy()
-                .into_owned(),
-        )
+    /// Every field of the current record, read under one lock so that the
+    /// string buffer cannot change between a pointer and its copy.
+    pub(crate) fn record(&self) -> Vec<Field> {
+        let _lib = lock();
+        let s = self.raw.as_ptr();
+        // SAFETY: the session is live.
+        let count = unsafe { sys::chrony_get_record_number_fields(s) };
+        (0..count.max(0))
+            .map(|index| {
+                // SAFETY (all calls below): the session is live, index is
+                // within the record's field count, and the lock is held
+                // while libchrony's static buffer is read and copied.
+                let name = copy_string(unsafe { sys::chrony_get_field_name(s, index) })
+                    .unwrap_or_default();
+                let kind = FieldType::from_raw(unsafe { sys::chrony_get_field_type(s, index) });
+                let content = unsafe { sys::chrony_get_field_content(s, index) } as u32;
+                let value = match kind {
+                    FieldType::UInteger => {
+                        RawValue::Unsigned(unsafe { sys::chrony_get_field_uinteger(s, index) })
+                    }
+                    FieldType::Integer => {
+                        RawValue::Signed(unsafe { sys::chrony_get_field_integer(s, index) })
+                    }
+                    FieldType::Float => {
+                        RawValue::Float(unsafe { sys::chrony_get_field_float(s, index) })
+                    }
+                    FieldType::Timespec => {
+                        let ts = unsafe { sys::chrony_get_field_timespec(s, index) };
+                        RawValue::Timespec(ts.tv_sec as i64, ts.tv_nsec as i64)
+                    }
+                    FieldType::String => RawValue::String(copy_string(unsafe {
+                        sys::chrony_get_field_string(s, index)
+                    })),
+                    FieldType::Other(_) => RawValue::None,
+                };
+                let constant = |v: u64| {
+                    copy_string(unsafe { sys::chrony_get_field_constant_name(s, index, v) })
+                };
+                let constants = match (&value, content) {
+                    (RawValue::Unsigned(v), ENUM_CONTENT) => constant(*v).into_iter().collect(),
+                    (RawValue::Unsigned(v), FLAGS_CONTENT) => (0..64)
+                        .map(|bit| 1u64 << bit)
+                        .filter(|flag| v & flag != 0)
+                        .filter_map(constant)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Field {
+                    name,
+                    content,
+                    value,
+                    constants,
+                }
+            })
+            .collect()
     }
 }
 
-/// Serialises access to libchrony's static string buffer (see [`Session::string`]).
-static STRING_BUFFER: Mutex<()> = Mutex::new(());
+/// `CHRONY_CONTENT_ENUM`: the value has one constant name.
+const ENUM_CONTENT: u32 = sys::chrony_field_content::CHRONY_CONTENT_ENUM as u32;
+/// `CHRONY_CONTENT_FLAGS`: each set bit may have a constant name.
+const FLAGS_CONTENT: u32 = sys::chrony_field_content::CHRONY_CONTENT_FLAGS as u32;
+
+/// One field as libchrony gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Field {
+    /// libchrony's name (`reference ID`, `poll`, ...).
+    pub(crate) name: String,
+    /// The `chrony_field_content` value.
+    pub(crate) content: u32,
+    /// The value, read with the getter of the field's type.
+    pub(crate) value: RawValue,
+    /// Constant names: the enum value's name, or the names of set flags.
+    pub(crate) constants: Vec<String>,
+}
+
+/// A field's value as read with the getter matching its type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RawValue {
+    Unsigned(u64),
+    /// As libchrony returns it (0.2 zero-extends 16-bit fields).
+    Signed(i64),
+    Float(f64),
+    Timespec(i64, i64),
+    /// `None` when libchrony gives NULL (no address).
+    String(Option<String>),
+    /// A type this crate does not know.
+    None,
+}
+
+/// Copies a NUL-terminated string libchrony returned (static storage or its
+/// string buffer). Call with the lock held.
+fn copy_string(ptr: *const std::os::raw::c_char) -> Option<String> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL, NUL-terminated; the caller holds the lock, so the
+    // buffer is not rewritten before the copy is made.
+    Some(
+        unsafe { CStr::from_ptr(ptr) }
+            .to_string_lossy()
+            .into_owned(),
+    )
+}
+
+/// Serialises every call into libchrony. libchrony formats addresses into
+/// one static buffer shared by the whole process (`get_field_string`), and
+/// reaches it not only from `chrony_get_field_string` but also from
+/// `chrony_get_field_content`, `chrony_request_record` and
+/// `chrony_process_response` (ntpdata and authdata take a source's address
+/// from it). Locking every call is simpler to keep right than a list of
+/// the ones that touch it today, and costs nothing next to a round trip.
+static LIBCHRONY: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    LIBCHRONY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+// SAFETY: a Session exclusively owns its chrony_session (a plain heap
+// struct) and its fd; libchrony keeps no per-thread state, and the only
+// process-wide state it writes (the string buffer, and random(), which
+// glibc locks) is reached under LIBCHRONY. So a Session may move to another
+// thread. It is not Sync: nothing here is designed for shared use.
+unsafe impl Send for Session {}
 
 impl Drop for Session {
     fn drop(&mut self) {
+        let _lib = lock();
         // SAFETY: the session and fd are owned by self and released exactly
         // once, session first (it refers to the fd), then the socket the
         // libchrony way, which also removes its client-socket directories.

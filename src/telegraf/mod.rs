@@ -8,14 +8,12 @@
 //! - [`source_tag`] / [`check_source_tags`]: the `source` tag, set only when
 //!   an address was given explicitly, as inputs.chrony does.
 //! - [`Line`] and the `push_*` functions: line protocol escaping and layout.
-//! - [`triggers`], [`StatusLog`]: the execd gather loop's stdin triggers and
-//!   `E!`/`I!` stderr lines (its `--interval` grid is [`crate::schedule`]).
+//! - The execd loop (stdin and signal triggers, `--interval`, `E!`/`I!`
+//!   status lines) is [`crate::runner`], shared with the collectd plugin.
 
-mod gather;
 mod line;
 mod metric;
 
-pub use gather::{triggers, StatusLog};
 pub use line::{
     check_tag_value, push_key, push_measurement, push_string_value, FieldValue, Line, TagValueError,
 };

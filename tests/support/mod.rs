@@ -5,7 +5,10 @@
 //! socket in a 0750 directory. Nothing here touches a system chronyd: every
 //! file, port and process is private, so tests can run in parallel.
 //! Everything is killed and removed on drop, also when a test panics.
+//! [`topology::Topology`] runs a client with many sources of every kind.
 #![allow(dead_code)] // each test binary uses a different part of the harness
+
+pub mod topology;
 
 use std::fs;
 use std::net::UdpSocket;
@@ -444,4 +447,84 @@ pub fn leaves_stdout_nonblocking(mut cmd: Command) -> bool {
         .expect("flags in fdinfo");
     drop(reader);
     flags & 0o4000 != 0 // O_NONBLOCK
+}
+
+/// Which output stream of a plugin a test fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// A pipe created by this process (root in CI) whose buffer is already full,
+/// so that any write to it blocks until someone reads, which nobody does.
+/// Its write end is left blocking, as collectd's exec plugin leaves it.
+pub fn full_pipe() -> (std::io::PipeReader, std::io::PipeWriter) {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let (reader, mut writer) = std::io::pipe().expect("pipe");
+    let fd = writer.as_raw_fd();
+    // SAFETY: F_GETFL/F_SETFL on a pipe fd we own take no pointers.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    assert!(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } >= 0);
+    let chunk = [b'x'; 4096];
+    loop {
+        match writer.write(&chunk) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("filling the pipe: {e}"),
+        }
+    }
+    // SAFETY: as above.
+    assert!(unsafe { libc::fcntl(fd, libc::F_SETFL, flags) } >= 0);
+    (reader, writer)
+}
+
+/// Runs `cmd` with `stream` on a full pipe of ours that is never read (the
+/// other stream on /dev/null, one newline on stdin, which stays open, for a
+/// plugin that gathers on newlines), lets it run into the
+/// full pipe for half a second, then sends SIGTERM. Returns how it ended
+/// (`None`: still running 5 s later; it is then killed).
+pub fn sigterm_with_a_full_pipe(
+    mut cmd: Command,
+    stream: Stream,
+) -> Option<std::process::ExitStatus> {
+    let (reader, writer) = full_pipe();
+    let (out, err) = match stream {
+        Stream::Stdout => (Stdio::from(writer), Stdio::null()),
+        Stream::Stderr => (Stdio::null(), Stdio::from(writer)),
+    };
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start the plugin");
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().expect("stdin piped");
+        stdin
+            .write_all(b"\n")
+            .expect("write a newline to the plugin");
+    }
+    sleep(Duration::from_millis(500));
+    send_signal(child.id(), "-TERM");
+    let status = wait_for_exit(&mut child, Duration::from_secs(5));
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(reader);
+    status
+}
+
+/// The signals a user can send a plugin, as kill(1) names them.
+pub const USER_SIGNALS: [&str; 8] = [
+    "-HUP", "-USR1", "-USR2", "-ALRM", "-PIPE", "-INT", "-TERM", "-QUIT",
+];
+
+/// Whether `signal` (from [`USER_SIGNALS`]) ends a long-running plugin.
+pub fn ends_the_run(signal: &str) -> bool {
+    matches!(signal, "-INT" | "-TERM" | "-QUIT")
 }

@@ -1,0 +1,195 @@
+//! `chrony-report`: print any of chronyd's reports as read through the
+//! library: `chrony-report sources`, `chrony-report sourcestats --json`.
+//! Text is laid out like chronyc's; `--json` gives exact values.
+#![deny(unsafe_code)]
+#![cfg_attr(not(test), no_main)]
+
+use chrony_plugins::report::{text, Model, Record, Report};
+use chrony_plugins::{
+    number, usage, Activity, AuthData, Client, NtpData, ReportKind, SelectData, ServerStats,
+    Source, SourceStats, Target, Tracking,
+};
+use clap::Parser;
+use serde_json::Value as Json;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+chrony_plugins::entry!(main);
+
+/// Print one of chronyd's reports, read through libchrony.
+///
+/// REPORT is one of: tracking, sources, sourcestats, selectdata, activity,
+/// serverstats, ntpdata, authdata, rtcdata, smoothing. chronyd before 4.7
+/// serves selectdata, serverstats, ntpdata and authdata on its Unix socket
+/// only (root or chronyd's user), unless chrony.conf opens them to the UDP
+/// command port with `opencommands` (chrony 4.7 or later).
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// The report to print.
+    #[arg(default_value = "tracking", value_parser = parse_report)]
+    report: ReportKind,
+
+    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
+    /// or a comma-separated list tried in order.
+    #[arg(
+        short = 'H',
+        long = "host",
+        default_value = "auto",
+        value_name = "ADDRESS"
+    )]
+    target: Target,
+
+    /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
+    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
+    timeout: Duration,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+
+    /// Print every field as libchrony names it, instead of the table.
+    #[arg(long)]
+    fields: bool,
+}
+
+fn parse_report(text: &str) -> Result<ReportKind, String> {
+    text.parse()
+        .map_err(|e: chrony_plugins::report::UnknownReport| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let args = match usage::parse::<Args>() {
+        Ok(args) => args,
+        Err(usage) => return usage.exit("error: "),
+    };
+    let mut client = Client::new(args.target.clone());
+    let report = match client.report(args.report, args.timeout) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("chrony-report: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let output = if args.json {
+        json(&client, &report, args.fields).map(|v| format!("{v}\n"))
+    } else {
+        human(&mut client, &report, args.fields, args.timeout)
+    };
+    let text = match output {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("chrony-report: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Every record as model `M`; `None` for a record without fields (a
+/// reference clock in ntpdata and authdata), so indexes match `sources`.
+fn models<M: Model>(report: &Report) -> Result<Vec<Option<M>>, String> {
+    report
+        .records
+        .iter()
+        .map(|r| {
+            if r.fields.is_empty() {
+                Ok(None)
+            } else {
+                M::from_record(r).map(Some)
+            }
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("bad {} report: {e}", report.kind))
+}
+
+/// The records that have fields, as model `M`.
+fn present<M: Model>(report: &Report) -> Result<Vec<M>, String> {
+    report
+        .models()
+        .map_err(|e| format!("bad {} report: {e}", report.kind))
+}
+
+fn to_json<M: Model + serde::Serialize>(report: &Report) -> Result<Json, String> {
+    serde_json::to_value(models::<M>(report)?).map_err(|e| e.to_string())
+}
+
+/// `{"address", "report", "records"}`: typed records, or libchrony's
+/// fields with `--fields` (and for rtcdata and smoothing, which have no model).
+fn json(client: &Client, report: &Report, fields: bool) -> Result<Json, String> {
+    let records = match report.kind {
+        _ if fields => raw_json(&report.records)?,
+        ReportKind::Tracking => to_json::<Tracking>(report)?,
+        ReportKind::Sources => to_json::<Source>(report)?,
+        ReportKind::SourceStats => to_json::<SourceStats>(report)?,
+        ReportKind::SelectData => to_json::<SelectData>(report)?,
+        ReportKind::Activity => to_json::<Activity>(report)?,
+        ReportKind::ServerStats => to_json::<ServerStats>(report)?,
+        ReportKind::NtpData => to_json::<NtpData>(report)?,
+        ReportKind::AuthData => to_json::<AuthData>(report)?,
+        ReportKind::RtcData | ReportKind::Smoothing => raw_json(&report.records)?,
+    };
+    Ok(serde_json::json!({
+        "address": client.address().map(|a| a.to_string()),
+        "report": report.kind,
+        "records": records,
+    }))
+}
+
+fn raw_json(records: &[Record]) -> Result<Json, String> {
+    serde_json::to_value(records).map_err(|e| e.to_string())
+}
+
+/// Text like chronyc's for the reports it has tables for; field by field
+/// for the rest (and with `--fields`).
+fn human(
+    client: &mut Client,
+    report: &Report,
+    fields: bool,
+    timeout: Duration,
+) -> Result<String, String> {
+    Ok(match report.kind {
+        _ if fields => text::records(report, &[]),
+        ReportKind::Tracking => {
+            let mut out = String::new();
+            if let Some(a) = client.address() {
+                out.push_str(&format!("Address used    : {a}\n"));
+            }
+            for skipped in client.skipped() {
+                out.push_str(&format!("Skipped         : {skipped}\n"));
+            }
+            let t: Vec<Tracking> = present(report)?;
+            out + &t
+                .first()
+                .map(|t| text::tracking(t, SystemTime::now()))
+                .unwrap_or_default()
+        }
+        ReportKind::Sources => text::sources(&present(report)?),
+        ReportKind::SourceStats => text::sourcestats(&present(report)?),
+        ReportKind::SelectData => text::selectdata(&present(report)?),
+        ReportKind::NtpData | ReportKind::AuthData => {
+            // authdata records carry no address: name them from `sources`
+            // (same order), best effort.
+            let names: Vec<String> = client
+                .sources(timeout)
+                .map(|s| s.into_iter().map(|s| s.name).collect())
+                .unwrap_or_default();
+            let names = if names.len() == report.records.len() {
+                names
+            } else {
+                Vec::new()
+            };
+            text::records(report, &names)
+        }
+        _ => text::records(report, &[]),
+    })
+}
