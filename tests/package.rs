@@ -173,7 +173,7 @@ fn binaries_need_at_most_glibc_2_28() {
         );
         seen += 1;
     }
-    assert_eq!(seen, 5, "four binaries and libchrony: {report}");
+    assert_eq!(seen, 6, "five binaries and libchrony: {report}");
 }
 
 /// Every lintian tag of the .deb: no error, and each warning explained in README.
@@ -207,6 +207,7 @@ fn deb_metadata_and_lintian() {
     for expected in [
         "/usr/lib/nagios/plugins/check_chrony_tracking",
         "/usr/bin/chrony-tracking",
+        "/usr/bin/chrony-report",
         "/usr/bin/telegraf-chrony-tracking",
         "/usr/bin/collectd-chrony-tracking",
         "/usr/lib/chrony-plugins/libchrony.so.0",
@@ -269,6 +270,7 @@ fn deb_metadata_and_lintian() {
     for bin in [
         "usr/lib/nagios/plugins/check_chrony_tracking",
         "usr/bin/chrony-tracking",
+        "usr/bin/chrony-report",
         "usr/bin/telegraf-chrony-tracking",
         "usr/bin/collectd-chrony-tracking",
     ] {
@@ -465,6 +467,13 @@ fn deb_installs_runs_and_purges_in_a_fresh_debian_12() {
         in_root(Some("nobody:nogroup"), &["chrony-tracking", "-H", &address]),
         "installed chrony-tracking",
     );
+    ok(
+        in_root(
+            Some("nobody:nogroup"),
+            &["chrony-report", "-H", &address, "tracking"],
+        ),
+        "installed chrony-report",
+    );
 
     ok(
         in_root(None, &["apt-get", "purge", "-y", "chrony-plugins"]),
@@ -501,6 +510,7 @@ fn tarball_runs_with_env_i_and_its_own_libchrony() {
     for file in [
         "bin/check_chrony_tracking",
         "bin/chrony-tracking",
+        "bin/chrony-report",
         "bin/telegraf-chrony-tracking",
         "bin/collectd-chrony-tracking",
         "lib/libchrony.so.0",
@@ -540,6 +550,7 @@ env -i {bin}/check_chrony_tracking -H {address}; echo "check=$?"
 env -i {bin}/telegraf-chrony-tracking --once -H {address}; echo "telegraf=$?"
 env -i {bin}/collectd-chrony-tracking --once -H {address} --hostname h1; echo "collectd=$?"
 env -i {bin}/chrony-tracking -H {address} >/dev/null; echo "chrony-tracking=$?"
+env -i {bin}/chrony-report -H {address} tracking >/dev/null; echo "chrony-report=$?"
 "#,
         rpm_bin = rpm_bin.display(),
         bin = bin.display(),
@@ -562,7 +573,13 @@ env -i {bin}/chrony-tracking -H {address} >/dev/null; echo "chrony-tracking=$?"
         output.status
     );
     eprintln!("{stdout}");
-    for status in ["check=0", "telegraf=0", "collectd=0", "chrony-tracking=0"] {
+    for status in [
+        "check=0",
+        "telegraf=0",
+        "collectd=0",
+        "chrony-tracking=0",
+        "chrony-report=0",
+    ] {
         assert!(
             stdout.lines().any(|l| l == status),
             "expected {status}:\n{stdout}{stderr}"
@@ -585,6 +602,7 @@ fn rpm_requires_libchrony_and_bundles_nothing() {
     for expected in [
         "/usr/lib64/nagios/plugins/check_chrony_tracking",
         "/usr/bin/chrony-tracking",
+        "/usr/bin/chrony-report",
         "/usr/bin/telegraf-chrony-tracking",
         "/usr/bin/collectd-chrony-tracking",
         "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-tracking.conf",
@@ -668,7 +686,10 @@ fn installed_paths(text: &str, dirs: &[&str]) -> BTreeSet<String> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
                 .collect();
-            if name.contains("chrony_tracking") || name.contains("chrony-tracking") {
+            if name.contains("chrony_tracking")
+                || name.contains("chrony-tracking")
+                || name == "chrony-report"
+            {
                 paths.insert(format!("{dir}{name}"));
             }
         }
