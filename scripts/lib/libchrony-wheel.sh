@@ -55,10 +55,10 @@ with zipfile.ZipFile(wheel) as z:
             out.write(src.read())
 EOF
     patchelf --set-soname libchrony.so.0 "$tmp/libchrony.so" || return 1
-    mkdir -p "$(dirname "$dest")"
-    install -m 0644 "$tmp/libchrony.so" "$dest"
+    # (Called in an `||` list, where set -e does not apply: every step checks.)
+    mkdir -p "$(dirname "$dest")" && install -m 0644 "$tmp/libchrony.so" "$dest" || return 1
     if [ -n "$license" ]; then
-        mkdir -p "$(dirname "$license")"
-        install -m 0644 "$tmp/LGPL-2.1-or-later.txt" "$license"
+        mkdir -p "$(dirname "$license")" \
+            && install -m 0644 "$tmp/LGPL-2.1-or-later.txt" "$license" || return 1
     fi
 }
