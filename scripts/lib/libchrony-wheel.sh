@@ -8,7 +8,7 @@
 # v0.2, LGPL-2.1-or-later); the wheel's own source is the pychrony 2.0.3 sdist
 # on PyPI.
 
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 PYCHRONY_VERSION=2.0.3
 PYCHRONY_WHEEL=pychrony-2.0.3-cp311-cp311-manylinux1_x86_64.manylinux_2_28_x86_64.manylinux_2_5_x86_64.whl
 PYCHRONY_SHA256=03b8bdfbd5a5b0f701b751c45f2aa8d27ba7bb48b11bb2a147383342e1a9d1ce

@@ -3,7 +3,7 @@
 # (checks them and says what to install when one is missing or another
 # version).
 
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 # Zig, the C toolchain cargo-zigbuild links with: from PyPI's `ziglang`
 # wheel, unpacked (not pip-installed) into ZIG_DIR. Pinned by hash.
 ZIG_VERSION=0.15.2
