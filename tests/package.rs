@@ -206,13 +206,16 @@ fn deb_metadata_and_lintian() {
         .collect();
     for expected in [
         "/usr/lib/nagios/plugins/check_chrony_tracking",
+        "/usr/lib/nagios/plugins/check_chrony_sources",
         "/usr/bin/chrony-tracking",
         "/usr/bin/chrony-report",
+        "/usr/bin/telegraf-chrony",
         "/usr/bin/telegraf-chrony-tracking",
         "/usr/bin/collectd-chrony-tracking",
         "/usr/lib/chrony-plugins/libchrony.so.0",
         "/usr/share/doc/chrony-plugins/copyright",
         "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-tracking.conf",
+        "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-sources.conf",
         "/usr/share/doc/chrony-plugins/examples/telegraf/chrony-tracking.conf",
         "/usr/share/doc/chrony-plugins/examples/collectd/chrony-tracking.conf",
     ] {
@@ -269,8 +272,10 @@ fn deb_metadata_and_lintian() {
     // RUNPATH: the private directory, nothing from the build host.
     for bin in [
         "usr/lib/nagios/plugins/check_chrony_tracking",
+        "usr/lib/nagios/plugins/check_chrony_sources",
         "usr/bin/chrony-tracking",
         "usr/bin/chrony-report",
+        "usr/bin/telegraf-chrony",
         "usr/bin/telegraf-chrony-tracking",
         "usr/bin/collectd-chrony-tracking",
     ] {
@@ -509,12 +514,15 @@ fn tarball_runs_with_env_i_and_its_own_libchrony() {
         .path();
     for file in [
         "bin/check_chrony_tracking",
+        "bin/check_chrony_sources",
         "bin/chrony-tracking",
         "bin/chrony-report",
+        "bin/telegraf-chrony",
         "bin/telegraf-chrony-tracking",
         "bin/collectd-chrony-tracking",
         "lib/libchrony.so.0",
         "examples/icinga2/command-chrony-tracking.conf",
+        "examples/icinga2/command-chrony-sources.conf",
         "examples/telegraf/chrony-tracking.conf",
         "examples/collectd/chrony-tracking.conf",
         "LICENSE-MIT",
@@ -547,7 +555,9 @@ for lib in /usr/lib/libchrony.so.0 /usr/lib64/libchrony.so.0 /usr/lib/x86_64-lin
 done
 if env -i {rpm_bin} -H {address} >/dev/null 2>&1; then echo "host libchrony still visible"; exit 91; fi
 env -i {bin}/check_chrony_tracking -H {address}; echo "check=$?"
+env -i {bin}/check_chrony_sources -H {address} -m 1: -n 1: --reach-mean-warning '~:' --reach-mean-critical '~:' --reach-worst-warning '~:' >/dev/null; echo "sources=$?"
 env -i {bin}/telegraf-chrony-tracking --once -H {address}; echo "telegraf=$?"
+env -i {bin}/telegraf-chrony --once -H {address} --metrics tracking,sources >/dev/null; echo "telegraf-chrony=$?"
 env -i {bin}/collectd-chrony-tracking --once -H {address} --hostname h1; echo "collectd=$?"
 env -i {bin}/chrony-tracking -H {address} >/dev/null; echo "chrony-tracking=$?"
 env -i {bin}/chrony-report -H {address} tracking >/dev/null; echo "chrony-report=$?"
@@ -575,7 +585,9 @@ env -i {bin}/chrony-report -H {address} tracking >/dev/null; echo "chrony-report
     eprintln!("{stdout}");
     for status in [
         "check=0",
+        "sources=0",
         "telegraf=0",
+        "telegraf-chrony=0",
         "collectd=0",
         "chrony-tracking=0",
         "chrony-report=0",
@@ -601,11 +613,14 @@ fn rpm_requires_libchrony_and_bundles_nothing() {
     let files = query(&["--list"]);
     for expected in [
         "/usr/lib64/nagios/plugins/check_chrony_tracking",
+        "/usr/lib64/nagios/plugins/check_chrony_sources",
         "/usr/bin/chrony-tracking",
         "/usr/bin/chrony-report",
+        "/usr/bin/telegraf-chrony",
         "/usr/bin/telegraf-chrony-tracking",
         "/usr/bin/collectd-chrony-tracking",
         "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-tracking.conf",
+        "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-sources.conf",
         "/usr/share/doc/chrony-plugins/examples/telegraf/chrony-tracking.conf",
         "/usr/share/doc/chrony-plugins/examples/collectd/chrony-tracking.conf",
         "/usr/share/licenses/chrony-plugins/LICENSE-MIT",
@@ -687,7 +702,9 @@ fn installed_paths(text: &str, dirs: &[&str]) -> BTreeSet<String> {
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
                 .collect();
             if name.contains("chrony_tracking")
+                || name.contains("chrony_sources")
                 || name.contains("chrony-tracking")
+                || name == "telegraf-chrony"
                 || name == "chrony-report"
             {
                 paths.insert(format!("{dir}{name}"));
