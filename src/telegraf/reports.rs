@@ -38,12 +38,16 @@ impl<'a> Context<'a> {
 
 /// A reference id as inputs.chrony names a reference clock (facebook/time's
 /// `RefidToString`): its bytes as characters, NUL bytes skipped; the id in
-/// hex when a byte is not printable.
+/// hex when a byte is not printable, and also when one is a backslash: a
+/// tag value cannot carry one before a comma, `=`, a space or at its end
+/// (see [`super::line::check_tag_value`]), so `GP\` would run into the next
+/// tag or field and break the line.
 pub fn refid_name(id: u32) -> String {
     let mut name = String::with_capacity(4);
     for b in id.to_be_bytes() {
         match b {
             0 => {}
+            b'\\' => return format!("{id:08X}"),
             0x20..=0x7e => name.push(char::from(b)),
             // Go's strconv.IsPrint on U+00A1..U+00FF, soft hyphen excluded.
             0xa1..=0xff if b != 0xad => name.push(char::from(b)),
@@ -701,6 +705,28 @@ mod tests {
         assert_eq!(refid_name(u32::from_be_bytes(*b"\0PPS")), "PPS");
         assert_eq!(refid_name(0x7F00_0001), "7F000001");
         assert_eq!(refid_name(0), "");
+    }
+
+    #[test]
+    fn refid_with_backslash_stays_a_valid_tag() {
+        // `GP\` as a name would end the tag value with a backslash, which
+        // escapes the space before the fields: the line no longer parses.
+        for id in [*b"GP\\\0", *b"A\\=B", *b"\\ AB", *b"A\\,\0"] {
+            let name = refid_name(u32::from_be_bytes(id));
+            assert!(
+                super::super::line::check_tag_value(&name).is_ok(),
+                "{name:?}"
+            );
+        }
+        let mut gps = samples::refclock_record();
+        samples::set(
+            &mut gps,
+            "reference ID",
+            Value::Unsigned(u64::from(u32::from_be_bytes(*b"GP\\\0"))),
+        );
+        let mut out = String::new();
+        render_sources(&report(ReportKind::Sources, vec![gps]), ctx(None), &mut out).unwrap();
+        assert!(out.starts_with("chrony_sources,peer=47505C00 "), "{out}");
     }
 
     #[test]
