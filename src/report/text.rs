@@ -117,7 +117,8 @@ pub fn selectdata(data: &[SelectData]) -> String {
         let _ = writeln!(
             out,
             "{} {:<25} {} {} {} {:>4} {:>5} {} {}  {}",
-            s.state,
+            // A byte from chronyd, as a character: escaped if a control.
+            crate::text::one_line(&s.state.to_string()),
             clip(&s.name, 25),
             if s.authenticated { 'Y' } else { 'N' },
             s.configured_options.letters(),
@@ -305,6 +306,18 @@ mod tests {
     fn selectdata_table_like_chronyc() {
         let list = vec![SelectData::from_record(&samples::selectdata_record()).unwrap()];
         snap("selectdata_table", &selectdata(&list));
+    }
+
+    #[test]
+    fn selectdata_state_control_byte_stays_on_its_line() {
+        let mut s = SelectData::from_record(&samples::selectdata_record()).unwrap();
+        s.state = '\n';
+        let text = selectdata(&[s]);
+        assert_eq!(text.lines().count(), 3, "{text:?}");
+        assert!(
+            text.lines().nth(2).unwrap().starts_with("\\n 127.0.0.5"),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -76,10 +76,14 @@ pub fn push_key(out: &mut String, key: &str) {
     push_escaped(out, key, &[',', '=', ' ']);
 }
 
-/// Appends a double-quoted string field value: `"` and `\` escaped.
+/// Appends a double-quoted string field value: `"` and `\` escaped. Line
+/// protocol has no escape for a line break in a value (a raw one ends the
+/// line), so line breaks and other controls are first written as text
+/// escapes (`\n`, `\u{85}`; see [`crate::text::one_line`]): a state byte
+/// from chronyd is copied as a character and could be one.
 pub fn push_string_value(out: &mut String, value: &str) {
     out.push('"');
-    push_escaped(out, value, &['"', '\\']);
+    push_escaped(out, &crate::text::one_line(value), &['"', '\\']);
     out.push('"');
 }
 
@@ -243,6 +247,16 @@ mod tests {
             l.field("s", FieldValue::String("not synchronized"));
         });
         assert_eq!(out.unwrap(), "m s=\"not synchronized\" 7\n");
+    }
+
+    #[test]
+    fn string_field_never_breaks_the_line() {
+        let out = line(|l| {
+            l.field("s", FieldValue::String("a\nb\rc\u{85}d\u{2028}e"));
+        })
+        .unwrap();
+        assert_eq!(out.lines().count(), 1, "{out:?}");
+        assert_eq!(out, "m s=\"a\\\\nb\\\\rc\\\\u{85}d\\\\u{2028}e\" 7\n");
     }
 
     #[test]

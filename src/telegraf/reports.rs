@@ -616,6 +616,19 @@ mod tests {
         snap("selectdata", &out);
     }
 
+    #[test]
+    fn selectdata_state_byte_never_breaks_the_line() {
+        // chronyd's state is a byte copied as a character: one that is a
+        // line break must not end the line in the middle of its fields.
+        let mut odd = samples::selectdata_record();
+        samples::set(&mut odd, "state", Value::Unsigned(u64::from(b'\n')));
+        let r = report(ReportKind::SelectData, vec![odd]);
+        let mut out = String::new();
+        render_selectdata(&r, ctx(None), &mut out).unwrap();
+        assert_eq!(out.matches('\n').count(), 1, "{out:?}");
+        assert!(out.contains(r#"state="\\n""#), "{out:?}");
+    }
+
     fn ntpdata_record() -> Record {
         use Value::{Float as F, Signed as S, Unsigned as U};
         Record::new(vec![
