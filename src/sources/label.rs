@@ -4,16 +4,26 @@
 //! `ntp_` + the address with `.` and `:` written `_` (`ntp_192_0_2_1`,
 //! `ntp_2001_db8__1`), `ref_` + a reference clock's refid (`ref_GPS`), or
 //! `ntp_id_` + the id in hex for a source whose name is not resolved yet.
+//! An IPv4-mapped IPv6 address is labelled in hex (`ntp___ffff_c000_201`
+//! for `::ffff:192.0.2.1`): its dotted form would give the label of
+//! another address (`::ffff:192:0:2:1`).
 //! Never a `::` (Icinga 2 reads `a::b` as a check_multi prefix), a quote,
 //! a space or `=` (which would need quoting some parsers get wrong). An IPv4
 //! address has 4 groups and an IPv6 one 8 or a `__`, so no two addresses
 //! share a label.
 
 use super::model::{Mode, Source};
+use std::net::IpAddr;
 
 /// The label prefix of `source`; metrics append `_reach`, `_offset`, ...
 pub fn prefix(source: &Source) -> String {
     match (source.address, source.mode) {
+        (Some(IpAddr::V6(v6)), _) if v6.to_ipv4_mapped().is_some() => {
+            // Printed `::ffff:1.2.3.4`, which as `___ffff_1_2_3_4` would be
+            // the label of `::ffff:1:2:3:4` too: its hex form instead.
+            let [.., hi, lo] = v6.segments();
+            format!("ntp___ffff_{hi:x}_{lo:x}")
+        }
         (Some(ip), _) => format!("ntp_{}", ip.to_string().replace(['.', ':'], "_")),
         (None, Mode::RefClock) => format!("ref_{}", refid(source.name())),
         (None, _) => format!("ntp_{}", refid(source.name())),
@@ -58,7 +68,14 @@ mod tests {
         assert_eq!(label("192.0.2.1"), "ntp_192_0_2_1");
         assert_eq!(label("2001:db8::1"), "ntp_2001_db8__1");
         assert_eq!(label("::1"), "ntp___1");
-        assert_eq!(label("::ffff:192.0.2.1"), "ntp___ffff_192_0_2_1");
+        assert_eq!(label("::ffff:192.0.2.1"), "ntp___ffff_c000_201");
+    }
+
+    #[test]
+    fn ipv4_mapped_and_plain_ipv6_labels_differ() {
+        // `::ffff:1.2.3.4` and `::ffff:1:2:3:4` are two addresses.
+        assert_ne!(label("::ffff:1.2.3.4"), label("::ffff:1:2:3:4"));
+        assert_eq!(label("::ffff:1.2.3.4"), label("::ffff:102:304"));
     }
 
     #[test]
