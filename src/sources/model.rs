@@ -245,9 +245,15 @@ impl Selector {
         if (1..=4).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_graphic()) {
             return Ok(Selector::RefId(t.to_string()));
         }
+        // A refid with a byte that is not printable ASCII (`refid Gé`) is
+        // named by its 8 hex digits (`47C3A900`), as the check prints it.
+        if t.len() == 8 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Selector::RefId(t.to_ascii_uppercase()));
+        }
         Err(
-            "expected an IP address or a reference clock's refid (1 to 4 characters) \
-             as chronyc -n sources prints it (host names are not resolved)"
+            "expected an IP address or a reference clock's refid (1 to 4 characters, \
+             or the 8 hex digits the check names it by) as chronyc -n sources prints it \
+             (host names are not resolved)"
                 .to_string(),
         )
     }
@@ -372,6 +378,24 @@ mod tests {
         // A refid never matches an NTP source, even one whose address
         // would read as those characters.
         assert!(!Selector::parse("GPS").unwrap().matches(&v4));
+    }
+
+    #[test]
+    fn selector_names_a_refid_that_is_not_printable_by_its_hex() {
+        // chronyd's `refid Gé` (47 C3 A9 00): the check names it 47C3A900.
+        let r: report::Source = {
+            let mut rec = crate::report::samples::refclock_record();
+            crate::report::samples::set(
+                &mut rec,
+                "reference ID",
+                crate::report::Value::Unsigned(0x47C3_A900),
+            );
+            crate::report::Model::from_record(&rec).unwrap()
+        };
+        let s = Source::from(&r);
+        assert_eq!(s.name(), "47C3A900");
+        assert!(Selector::parse("47C3A900").unwrap().matches(&s));
+        assert!(Selector::parse("47c3a900").unwrap().matches(&s));
     }
 
     #[test]
