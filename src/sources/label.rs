@@ -30,6 +30,28 @@ pub fn prefix(source: &Source) -> String {
     }
 }
 
+/// The label prefix of each of `sources`, in order: [`prefix`], and for a
+/// second, third, ... source with the same prefix (chronyd accepts two
+/// refclocks with one refid) `_n2`, `_n3`, ... after it, so that no two
+/// sources share a label. An escape is `_` and two hex digits, so `_n`
+/// never comes out of [`prefix`] itself.
+pub fn prefixes<'a>(sources: impl IntoIterator<Item = &'a Source>) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    sources
+        .into_iter()
+        .map(|s| {
+            let p = prefix(s);
+            let n = seen.entry(p.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                p
+            } else {
+                format!("{p}_n{n}")
+            }
+        })
+        .collect()
+}
+
 /// ASCII letters and digits as they are; any other byte as `_` and two hex
 /// digits, so that distinct refids stay distinct (`GPS_` is `GPS_5f`).
 fn refid(name: &str) -> String {
@@ -84,6 +106,25 @@ mod tests {
         assert_eq!(refclock("PPS1"), "ref_PPS1");
         assert_eq!(refclock("G-S"), "ref_G_2dS");
         assert_eq!(refclock("G_S"), "ref_G_5fS");
+    }
+
+    #[test]
+    fn two_refclocks_with_one_refid_get_two_labels() {
+        let dup = Source {
+            name: "DUP".to_string(),
+            address: None,
+            mode: Mode::RefClock,
+            ..server("127.0.0.1", Selection::Nonselectable)
+        };
+        let gps = Source {
+            name: "GPS".to_string(),
+            ..dup.clone()
+        };
+        let list = [dup.clone(), gps, dup.clone(), dup];
+        assert_eq!(
+            prefixes(&list),
+            ["ref_DUP", "ref_GPS", "ref_DUP_n2", "ref_DUP_n3"]
+        );
     }
 
     #[test]

@@ -98,8 +98,8 @@ fn expected_states(sources: &[Source], config: &Config) -> BTreeMap<String, Stat
             out.insert(c.metric.label().to_string(), s);
         }
     }
-    for v in &e.sources {
-        let p = label::prefix(v.source);
+    let prefixes = label::prefixes(e.sources.iter().map(|v| v.source));
+    for (v, p) in e.sources.iter().zip(prefixes) {
         let of = |want: fn(&Problem) -> bool| {
             v.problems
                 .iter()

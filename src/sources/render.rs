@@ -374,9 +374,10 @@ fn perfdata(e: &Evaluation, config: &Config) -> String {
     if config.perfdata_sources {
         let t = &config.thresholds;
         let reach = Some(&t.reach_worst).filter(|l| l.warning.is_some() || l.critical.is_some());
-        for v in e.sources.iter().filter(|v| !v.ignored) {
+        // Numbered over every source, so that ignoring one renames none.
+        let prefixes = label::prefixes(e.sources.iter().map(|v| v.source));
+        for (v, p) in e.sources.iter().zip(prefixes).filter(|(v, _)| !v.ignored) {
             let s = v.source;
-            let p = label::prefix(s);
             items.push(item(
                 &format!("{p}_reach"),
                 s.reach_percent(),

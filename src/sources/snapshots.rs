@@ -330,3 +330,25 @@ fn warning_harness_vvv() {
         State::Warning,
     );
 }
+
+#[test]
+fn perfdata_labels_unique_with_two_refclocks_of_one_refid() {
+    // chronyd accepts `refclock SHM 0 refid DUP` twice.
+    let gps = harness().pop().expect("the harness ends with its refclock");
+    let mut sources = harness();
+    sources.push(gps);
+    let config = Config {
+        perfdata_sources: true,
+        ..Config::default()
+    };
+    let r = run(&sources, &config);
+    let first = r.text.lines().next().unwrap();
+    let perfdata = first.split_once('|').unwrap().1;
+    let labels: Vec<&str> = perfdata
+        .split(' ')
+        .map(|i| i.split_once('=').unwrap().0)
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = labels.iter().collect();
+    assert_eq!(unique.len(), labels.len(), "{perfdata}");
+    assert!(perfdata.contains(" ref_GPS_n2_reach="), "{perfdata}");
+}
