@@ -77,10 +77,13 @@ pub fn push_key(out: &mut String, key: &str) {
 }
 
 /// Appends a double-quoted string field value: `"` and `\` escaped. Line
-/// protocol has no escape for a line break in a value (a raw one ends the
-/// line), so line breaks and other controls are first written as text
-/// escapes (`\n`, `\u{85}`; see [`crate::text::one_line`]): a state byte
-/// from chronyd is copied as a character and could be one.
+/// protocol has no escape for a line break in a value: InfluxDB 1.x and
+/// Telegraf's execd stream parser take a raw one inside quotes, but the
+/// reference says it is not supported and line-based readers (Telegraf
+/// issue 12436, VictoriaMetrics) split there. So line breaks and other
+/// controls are first written as text escapes (`\n`, `\u{85}`; see
+/// [`crate::text::one_line`]): a state byte from chronyd is copied as a
+/// character and could be one.
 pub fn push_string_value(out: &mut String, value: &str) {
     out.push('"');
     push_escaped(out, &crate::text::one_line(value), &['"', '\\']);
