@@ -41,6 +41,11 @@ fn cases() -> Vec<(&'static str, Vec<Source>, Config)> {
         .into_iter()
         .map(|s| Source { reach: 0o201, ..s })
         .collect();
+    let mut two_gps = harness();
+    two_gps.push(Source {
+        reach: 0o1,
+        ..harness().pop().expect("the harness ends with its refclock")
+    });
     vec![
         ("ok", healthy(), all(Config::default())),
         ("warning_harness", harness(), all(Config::default())),
@@ -52,6 +57,12 @@ fn cases() -> Vec<(&'static str, Vec<Source>, Config)> {
         ("critical_unreachable", unreachable, all(Config::default())),
         ("critical_reach", spotty, all(Config::default())),
         ("critical_empty", Vec::new(), all(Config::default())),
+        // chronyd accepts two refclocks with one refid: `ref_GPS_n2_*`.
+        (
+            "warning_two_refclocks_one_refid",
+            two_gps,
+            all(Config::default()),
+        ),
         (
             "critical_offset_and_falsetickers",
             harness(),
