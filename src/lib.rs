@@ -1,6 +1,8 @@
-//! chrony-plugins: read chronyd's tracking report through libchrony, for the
-//! monitoring plugins in `plugins/` (a Nagios/Icinga check, a Telegraf execd
-//! input and a collectd exec plugin).
+//! chrony-plugins: read chronyd's reports (tracking, sources and every other
+//! report libchrony knows) through libchrony, for the binaries in `plugins/`:
+//! two Nagios/Icinga checks (tracking, sources), a Telegraf execd input, a
+//! collectd exec plugin, and `chrony-tracking` / `chrony-report`, which print
+//! reports for people.
 //!
 //! - [`Target`] / [`Address`]: where chronyd listens (Unix socket, UDP command
 //!   port, or `auto`, which tries the usual places in order).
@@ -17,7 +19,8 @@
 //!   name, root distance, age of the last update).
 //! - [`Error`] / [`ErrorKind`]: why a read failed, in words a sysadmin can act on.
 //! - [`check`], [`telegraf`], [`collectd`]: what each plugin prints, as
-//!   functions of a [`Tracking`] (or an [`Error`]) so that tests can pin them.
+//!   functions of the reports read (a [`Tracking`], the sources, an
+//!   [`Error`]) so that tests can pin them.
 //! - [`sources`]: the check of chronyd's sources (counts, reachability,
 //!   required sources), as functions of a list of [`sources::Source`].
 //! - [`number`]: exact, exponent-free number formatting for the output
