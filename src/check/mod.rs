@@ -11,6 +11,8 @@
 
 pub mod cli;
 #[cfg(test)]
+pub(crate) mod consumers;
+#[cfg(test)]
 mod parsers;
 pub mod range;
 mod render;
