@@ -71,6 +71,36 @@ pub fn send_signal(pid: u32, signal: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs `cmd` (stdout piped, stderr dropped) and sends it SIGTERM after
+/// `after`: its exit status (`None`: still running 3 s later; it is then
+/// killed), how long it took to end after the signal, and its stdout.
+pub fn sigterm_after(
+    mut cmd: Command,
+    after: Duration,
+) -> (Option<std::process::ExitStatus>, Duration, String) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    sleep(after);
+    let sent = Instant::now();
+    send_signal(child.id(), "-TERM");
+    let status = wait_for_exit(&mut child, Duration::from_secs(3));
+    let took = sent.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    (status, took, out)
+}
+
 /// Waits up to `within` for `child` to exit; `None` while it still runs.
 pub fn wait_for_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
     let start = Instant::now();
@@ -348,33 +378,44 @@ impl Chrony {
 
     /// `libchrony.*` client-socket directories left beside the client's socket.
     pub fn libchrony_leftovers(&self) -> Vec<PathBuf> {
-        let dir = self.socket.parent().unwrap();
-        fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("libchrony."))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        libchrony_leftovers_beside(&self.socket)
     }
 
     /// Copies `binary` into the test dir where user `nobody` can run it
     /// (the build dir may be under a private home).
     pub fn copy_for_nobody(&self, binary: &Path) -> PathBuf {
-        let bin_dir = self.dir.join("bin");
-        let _ = fs::create_dir(&bin_dir);
-        fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).unwrap();
-        let target = bin_dir.join(binary.file_name().unwrap());
-        fs::copy(binary, &target).expect("copy the binary for nobody");
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
-        target
+        copy_for_nobody_into(&self.dir, binary)
     }
+}
+
+/// `libchrony.*` client-socket directories left beside `socket`: libchrony
+/// makes one per session and must remove it when the session closes.
+fn libchrony_leftovers_beside(socket: &Path) -> Vec<PathBuf> {
+    fs::read_dir(socket.parent().unwrap())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("libchrony."))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Copies `binary` into `dir`/bin (0755), where user `nobody` can run it
+/// (the build dir may be under a private home).
+fn copy_for_nobody_into(dir: &Path, binary: &Path) -> PathBuf {
+    let bin_dir = dir.join("bin");
+    let _ = fs::create_dir(&bin_dir);
+    fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let target = bin_dir.join(binary.file_name().unwrap());
+    fs::copy(binary, &target).expect("copy the binary for nobody");
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+    target
 }
 
 /// A command that runs `program` as user `nobody` (needs root and util-linux's setpriv).
