@@ -290,10 +290,7 @@ fn loop_follows_collectd_interval_with_stdin_closed() {
     }
     // SIGTERM between gathers ends it promptly with status 0.
     let start = Instant::now();
-    plugin.signal("-TERM");
-    let status = plugin
-        .wait(Duration::from_secs(1))
-        .expect("exit within 1 s");
+    let status = plugin.terminate(Duration::from_secs(1));
     assert!(status.success(), "{status:?}");
     assert!(start.elapsed() < Duration::from_secs(1));
     assert!(plugin.stderr().is_empty(), "{:?}", plugin.stderr());
@@ -308,10 +305,7 @@ fn sigterm_exits_at_once_with_long_interval() {
     plugin.until(Duration::from_secs(5), |l| l.starts_with("PUTVAL "));
     std::thread::sleep(Duration::from_millis(100));
     let start = Instant::now();
-    plugin.signal("-TERM");
-    let status = plugin
-        .wait(Duration::from_secs(1))
-        .expect("exit within 1 s");
+    let status = plugin.terminate(Duration::from_secs(1));
     assert_eq!(status.code(), Some(0));
     assert!(start.elapsed() < Duration::from_secs(1));
 }
@@ -334,10 +328,7 @@ fn sigterm_during_a_read_cancels_it() {
     let mut plugin = Running::spawn(cmd);
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
-    plugin.signal("-TERM");
-    let status = plugin
-        .wait(Duration::from_secs(2))
-        .expect("exit within 2 s");
+    let status = plugin.terminate(Duration::from_secs(2));
     assert_eq!(status.code(), Some(0));
     assert!(
         start.elapsed() < Duration::from_millis(500),
@@ -739,10 +730,7 @@ fn sources_added_and_deleted_while_gathering() {
             plugin.stderr()
         );
     }
-    plugin.signal("-TERM");
-    let status = plugin
-        .wait(Duration::from_secs(2))
-        .expect("exit on SIGTERM");
+    let status = plugin.terminate(Duration::from_secs(2));
     assert!(status.success(), "{status:?}");
     assert_eq!(plugin.stderr(), Vec::<String>::new());
     assert!(t.libchrony_leftovers().is_empty());

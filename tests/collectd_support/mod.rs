@@ -209,6 +209,14 @@ impl Running {
         );
     }
 
+    /// Sends SIGTERM and waits up to `within` for the exit; panics when
+    /// the plugin is still running then.
+    pub fn terminate(&mut self, within: Duration) -> ExitStatus {
+        self.signal("-TERM");
+        self.wait(within)
+            .unwrap_or_else(|| panic!("no exit within {within:?} of SIGTERM"))
+    }
+
     /// Waits up to `within` for the exit.
     pub fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
         crate::support::wait_for_exit(&mut self.child, within)
