@@ -6,11 +6,10 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), no_main)]
 
-use chrony_plugins::check::{one_line, Resolution, State};
+use chrony_plugins::check::{emit, one_line, Resolution, State};
 use chrony_plugins::sources::cli::{self, Invocation};
 use chrony_plugins::sources::{annotate, render, Source};
 use chrony_plugins::{report, Client, SelectData, TerminationSignals};
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -70,12 +69,4 @@ fn main() -> ExitCode {
     drop(client);
     let report = render(&result, &resolution, &config);
     emit(&report.text, report.state)
-}
-
-/// Writes all of `text` to stdout and exits with `state`'s code. A closed
-/// stdout is not worth a panic: the exit code still tells the state.
-fn emit(text: &str, state: State) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    ExitCode::from(state.code())
 }

@@ -6,12 +6,11 @@
 
 use chrony_plugins::report::{text, Model, Record, Report};
 use chrony_plugins::{
-    number, usage, Activity, AuthData, Client, NtpData, ReportKind, SelectData, ServerStats,
-    Source, SourceStats, Target, Tracking,
+    number, output, usage, Activity, AuthData, Client, NtpData, ReportKind, SelectData,
+    ServerStats, Source, SourceStats, Target, Tracking,
 };
 use clap::Parser;
 use serde_json::Value as Json;
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -84,31 +83,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut out = std::io::stdout().lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return ExitCode::FAILURE;
+    match output::print_all(&text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
     }
-    ExitCode::SUCCESS
 }
 
 /// Every record as model `M`; `None` for a record without fields (a
 /// reference clock in ntpdata and authdata), so indexes match `sources`.
 fn models<M: Model>(report: &Report) -> Result<Vec<Option<M>>, String> {
     report
-        .records
-        .iter()
-        .map(|r| {
-            if r.fields.is_empty() {
-                Ok(None)
-            } else {
-                M::from_record(r).map(Some)
-            }
-        })
-        .collect::<Result<_, _>>()
+        .indexed_models()
         .map_err(|e| format!("bad {} report: {e}", report.kind))
 }
 
@@ -160,18 +145,11 @@ fn human(
     Ok(match report.kind {
         _ if fields => text::records(report, &[]),
         ReportKind::Tracking => {
-            let mut out = String::new();
-            if let Some(a) = client.address() {
-                out.push_str(&format!("Address used    : {a}\n"));
-            }
-            for skipped in client.skipped() {
-                out.push_str(&format!("Skipped         : {skipped}\n"));
-            }
             let t: Vec<Tracking> = present(report)?;
-            out + &t
-                .first()
-                .map(|t| text::tracking(t, SystemTime::now()))
-                .unwrap_or_default()
+            text::client_lines(client)
+                + &t.first()
+                    .map(|t| text::tracking(t, SystemTime::now()))
+                    .unwrap_or_default()
         }
         ReportKind::Sources => text::sources(&present(report)?),
         ReportKind::SourceStats => text::sourcestats(&present(report)?),

@@ -4,9 +4,8 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), no_main)]
 
-use chrony_plugins::{number, report, usage, Client, Target};
+use chrony_plugins::{number, output, report, usage, Client, Target};
 use clap::Parser;
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -53,22 +52,10 @@ fn main() -> ExitCode {
         let value = serde_json::json!({ "address": address, "tracking": tracking });
         format!("{value}\n")
     } else {
-        let mut text = String::new();
-        if let Some(a) = client.address() {
-            text.push_str(&format!("Address used    : {a}\n"));
-        }
-        for skipped in client.skipped() {
-            text.push_str(&format!("Skipped         : {skipped}\n"));
-        }
-        text + &report::text::tracking(&tracking, SystemTime::now())
+        report::text::client_lines(&client) + &report::text::tracking(&tracking, SystemTime::now())
     };
-    let mut out = std::io::stdout().lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return ExitCode::FAILURE;
+    match output::print_all(&text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
     }
-    ExitCode::SUCCESS
 }

@@ -37,8 +37,7 @@ impl Usage {
     pub fn exit(&self, prefix: &str) -> ExitCode {
         match self {
             Usage::Info(text) => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+                let _ = crate::output::print_all(text);
                 ExitCode::SUCCESS
             }
             Usage::Error(message) => {
