@@ -8,6 +8,7 @@
 //! [`topology::Topology`] runs a client with many sources of every kind.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod fake_peer;
 pub mod topology;
 
 use std::fs;
