@@ -3,8 +3,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -135,16 +135,7 @@ impl Running {
             .spawn()
             .expect("start the plugin");
         drop(child.stdin.take());
-        let stdout: ChildStdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = crate::support::lines_of(child.stdout.take().unwrap());
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = stderr.clone();
         let err = child.stderr.take().unwrap();

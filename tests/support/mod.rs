@@ -9,6 +9,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod fake_peer;
+pub mod line_protocol;
 pub mod topology;
 
 use std::fs;
@@ -100,6 +101,22 @@ pub fn sigterm_after(
         .read_to_string(&mut out)
         .unwrap();
     (status, took, out)
+}
+
+/// The lines of `stream` (a child's stdout or stderr) as they arrive, read
+/// by a thread until EOF, a read error or the receiver's drop, so that no
+/// read can block a test past a `recv_timeout`.
+pub fn lines_of(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// Waits up to `within` for `child` to exit; `None` while it still runs.
