@@ -106,12 +106,17 @@ LoadPlugin csv
             ),
         )
         .unwrap();
+        Collectd::spawn(dir, &conf)
+    }
+
+    /// Runs collectd in the foreground on `conf`, its stdout and stderr in
+    /// `dir` (collectd answers a rejected PUTVAL with `-1 ...` on stdout).
+    fn spawn(dir: &Path, conf: &Path) -> Collectd {
         let child = Command::new("collectd")
             .arg("-f")
             .arg("-C")
-            .arg(&conf)
+            .arg(conf)
             .stdin(Stdio::null())
-            // collectd answers a rejected PUTVAL with `-1 ...` on its stdout.
             .stdout(fs::File::create(dir.join("collectd.out")).unwrap())
             .stderr(fs::File::create(dir.join("collectd.err")).unwrap())
             .spawn()
@@ -391,19 +396,7 @@ LoadPlugin exec
         ),
     )
     .unwrap();
-    let child = Command::new("collectd")
-        .arg("-f")
-        .arg("-C")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(dir.join("collectd.out")).unwrap())
-        .stderr(fs::File::create(dir.join("collectd.err")).unwrap())
-        .spawn()
-        .expect("start collectd (Debian package collectd-core: run scripts/setup --test)");
-    Collectd {
-        child,
-        dir: dir.to_path_buf(),
-    }
+    Collectd::spawn(dir, &conf)
 }
 
 impl Collectd {
