@@ -6,8 +6,8 @@
 
 use chrony_plugins::report::{text, Model, Record, Report};
 use chrony_plugins::{
-    number, output, usage, Activity, AuthData, Client, NtpData, ReportKind, SelectData,
-    ServerStats, Source, SourceStats, Target, Tracking,
+    output, usage, Activity, AuthData, Client, NtpData, ReportKind, SelectData, ServerStats,
+    Source, SourceStats, Tracking,
 };
 use clap::Parser;
 use serde_json::Value as Json;
@@ -30,19 +30,8 @@ struct Args {
     #[arg(default_value = "tracking", value_parser = parse_report)]
     report: ReportKind,
 
-    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
-    /// or a comma-separated list tried in order.
-    #[arg(
-        short = 'H',
-        long = "host",
-        default_value = "auto",
-        value_name = "ADDRESS"
-    )]
-    target: Target,
-
-    /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    connection: usage::Connection,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -63,8 +52,8 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(usage) => return usage.exit("error: "),
     };
-    let mut client = Client::new(args.target.clone());
-    let report = match client.report(args.report, args.timeout) {
+    let mut client = Client::new(args.connection.target.clone());
+    let report = match client.report(args.report, args.connection.timeout) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("chrony-report: {e}");
@@ -74,7 +63,7 @@ fn main() -> ExitCode {
     let output = if args.json {
         json(&client, &report, args.fields).map(|v| format!("{v}\n"))
     } else {
-        human(&mut client, &report, args.fields, args.timeout)
+        human(&mut client, &report, args.fields, args.connection.timeout)
     };
     let text = match output {
         Ok(text) => text,

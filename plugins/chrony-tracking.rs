@@ -4,10 +4,10 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), no_main)]
 
-use chrony_plugins::{number, output, report, usage, Client, Target};
+use chrony_plugins::{output, report, usage, Client};
 use clap::Parser;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 chrony_plugins::entry!(main);
 
@@ -15,19 +15,8 @@ chrony_plugins::entry!(main);
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
-    /// or a comma-separated list tried in order.
-    #[arg(
-        short = 'H',
-        long = "host",
-        default_value = "auto",
-        value_name = "ADDRESS"
-    )]
-    target: Target,
-
-    /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    connection: usage::Connection,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -39,8 +28,8 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(usage) => return usage.exit("error: "),
     };
-    let mut client = Client::new(args.target);
-    let tracking = match client.tracking(args.timeout) {
+    let mut client = Client::new(args.connection.target);
+    let tracking = match client.tracking(args.connection.timeout) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("chrony-tracking: {e}");
