@@ -87,12 +87,7 @@ pub fn sigterm_after(
         .spawn()
         .unwrap();
     sleep(after);
-    let sent = Instant::now();
-    send_signal(child.id(), "-TERM");
-    let status = wait_for_exit(&mut child, Duration::from_secs(3));
-    let took = sent.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
+    let (status, took) = sigterm_timed(&mut child, Duration::from_secs(3));
     let mut out = String::new();
     child
         .stdout
@@ -117,6 +112,22 @@ pub fn lines_of(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc:
         }
     });
     rx
+}
+
+/// Sends `child` SIGTERM and waits up to `within` for its exit: its status
+/// (`None`: still running; it is then killed) and how long it took. The
+/// child is reaped either way.
+pub fn sigterm_timed(
+    child: &mut Child,
+    within: Duration,
+) -> (Option<std::process::ExitStatus>, Duration) {
+    let sent = Instant::now();
+    assert!(send_signal(child.id(), "-TERM"), "kill -TERM failed");
+    let status = wait_for_exit(child, within);
+    let took = sent.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    (status, took)
 }
 
 /// Waits up to `within` for `child` to exit; `None` while it still runs.
@@ -477,13 +488,7 @@ pub fn sigterm_while_stdout_is_full(
         .expect("start the plugin");
     // A 64 KiB pipe fills within a second at a 1 ms interval.
     sleep(Duration::from_millis(1500));
-    let sent = Instant::now();
-    send_signal(child.id(), "-TERM");
-    let status = wait_for_exit(&mut child, Duration::from_secs(3));
-    let took = sent.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
-    (status, took)
+    sigterm_timed(&mut child, Duration::from_secs(3))
 }
 
 /// Runs `cmd` with its stdout on a pipe of ours and reports whether the
