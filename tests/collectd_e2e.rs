@@ -68,6 +68,28 @@ fn exec_snippet(plugin: &Path, udp: &str) -> String {
     )
 }
 
+/// The start of every test's collectd.conf: host `host`, everything in
+/// `dir`, a 1 s interval, and the log in `dir`/collectd.log.
+fn conf_head(host: &str, dir: &Path) -> String {
+    format!(
+        r#"Hostname "{host}"
+FQDNLookup false
+BaseDir "{dir}"
+PIDFile "{dir}/collectd.pid"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "{dir}/collectd.log"
+  Timestamp true
+  PrintSeverity true
+</Plugin>
+"#,
+        dir = dir.display()
+    )
+}
+
 /// A collectd in the foreground; stopped (SIGTERM, then SIGKILL) on drop.
 struct Collectd {
     child: Child,
@@ -81,26 +103,14 @@ impl Collectd {
         fs::write(
             &conf,
             format!(
-                r#"Hostname "{HOST}"
-FQDNLookup false
-BaseDir "{dir}"
-PIDFile "{dir}/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "{dir}/collectd.log"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-{exec}
+                r#"{head}{exec}
 LoadPlugin csv
 <Plugin csv>
   DataDir "{dir}/csv"
   StoreRates false
 </Plugin>
 "#,
+                head = conf_head(HOST, dir),
                 dir = dir.display(),
                 exec = exec_snippet(plugin, udp),
             ),
@@ -358,20 +368,7 @@ fn start_side_by_side(dir: &Path, plugin: &Path, port: u16) -> Collectd {
     fs::write(
         &conf,
         format!(
-            r#"Hostname "{SIDE_HOST}"
-FQDNLookup false
-BaseDir "{dir}"
-PIDFile "{dir}/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "{dir}/collectd.log"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-LoadPlugin csv
+            r#"{head}LoadPlugin csv
 <Plugin csv>
   DataDir "{dir}/csv"
   StoreRates false
@@ -391,6 +388,7 @@ LoadPlugin exec
   Exec "nobody:{group}" "{plugin}" "-H" "{udp}" "--plugin-instance" "{OURS}"
 </Plugin>
 "#,
+            head = conf_head(SIDE_HOST, dir),
             dir = dir.display(),
             plugin = plugin.display(),
         ),
