@@ -6,18 +6,14 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), no_main)]
 
-use chrony_plugins::check::{one_line, Resolution, State};
+use chrony_plugins::check::{emit, one_line, State};
 use chrony_plugins::sources::cli::{self, Invocation};
-use chrony_plugins::sources::{annotate, render, Source};
-use chrony_plugins::{report, Client, SelectData, TerminationSignals};
-use std::io::Write;
+use chrony_plugins::sources::{self, render};
+use chrony_plugins::{Client, TerminationSignals};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 chrony_plugins::entry!(main);
-
-/// Below this much time left, `-v` does not try `selectdata`.
-const SELECTDATA_MIN: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
     let start = Instant::now();
@@ -34,48 +30,13 @@ fn main() -> ExitCode {
         }
     };
     let mut client = Client::new(config.target.clone());
-    // SIGTERM cancels the read, so the session still closes the libchrony
-    // way and leaves nothing behind.
+    // SIGTERM (timeout(1), a service manager) cancels a read, so the
+    // session still closes the libchrony way and leaves nothing behind.
     let signals = TerminationSignals::install().ok();
     let cancel = signals.as_ref().map(|s| s.fd());
-    let read = |client: &mut Client, timeout| match cancel {
-        Some(fd) => client.read_or_cancel::<report::Source>(timeout, fd),
-        None => client.read::<report::Source>(timeout),
-    };
-    let result = read(&mut client, config.timeout);
-    // Where the sources came from, before a failed selectdata read (which
-    // drops the connection) can hide it from -vv.
-    let resolution = Resolution {
-        address: client.address().cloned(),
-        skipped: client.skipped().to_vec(),
-    };
-    let result = result.map(|all| {
-        let mut sources: Vec<Source> = all.iter().map(Source::from).collect();
-        // Why a source is not selected is worth a round trip only when it
-        // is shown, and only where chronyd serves it (its Unix socket, or
-        // chrony 4.7's `opencommands`): any failure just leaves it out.
-        let left = config.timeout.saturating_sub(start.elapsed());
-        if config.verbosity >= 1 && left >= SELECTDATA_MIN {
-            let select = match cancel {
-                Some(fd) => client.read_or_cancel::<SelectData>(left, fd),
-                None => client.read::<SelectData>(left),
-            };
-            if let Ok(select) = select {
-                annotate(&mut sources, &select);
-            }
-        }
-        sources
-    });
+    let (result, resolution) = sources::read(&mut client, &config, start, cancel);
     // Close the socket (and remove libchrony's client socket dir) first.
     drop(client);
     let report = render(&result, &resolution, &config);
     emit(&report.text, report.state)
-}
-
-/// Writes all of `text` to stdout and exits with `state`'s code. A closed
-/// stdout is not worth a panic: the exit code still tells the state.
-fn emit(text: &str, state: State) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    ExitCode::from(state.code())
 }

@@ -6,9 +6,8 @@
 #![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::check::cli::{self, Invocation};
-use chrony_plugins::check::{one_line, render, Resolution, State};
+use chrony_plugins::check::{emit, one_line, render, Resolution, State};
 use chrony_plugins::{Client, TerminationSignals};
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -53,12 +52,4 @@ fn main() -> ExitCode {
     drop(client);
     let report = render(&result, &resolution, &config, now);
     emit(&report.text, report.state)
-}
-
-/// Writes all of `text` to stdout and exits with `state`'s code. A closed
-/// stdout is not worth a panic: the exit code still tells the state.
-fn emit(text: &str, state: State) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    ExitCode::from(state.code())
 }

@@ -6,12 +6,11 @@
 
 use chrony_plugins::report::{text, Model, Record, Report};
 use chrony_plugins::{
-    number, usage, Activity, AuthData, Client, NtpData, ReportKind, SelectData, ServerStats,
-    Source, SourceStats, Target, Tracking,
+    output, usage, Activity, AuthData, Client, NtpData, ReportKind, SelectData, ServerStats,
+    Source, SourceStats, Tracking,
 };
 use clap::Parser;
 use serde_json::Value as Json;
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -31,19 +30,8 @@ struct Args {
     #[arg(default_value = "tracking", value_parser = parse_report)]
     report: ReportKind,
 
-    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
-    /// or a comma-separated list tried in order.
-    #[arg(
-        short = 'H',
-        long = "host",
-        default_value = "auto",
-        value_name = "ADDRESS"
-    )]
-    target: Target,
-
-    /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    connection: usage::Connection,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -64,8 +52,8 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(usage) => return usage.exit("error: "),
     };
-    let mut client = Client::new(args.target.clone());
-    let report = match client.report(args.report, args.timeout) {
+    let mut client = Client::new(args.connection.target.clone());
+    let report = match client.report(args.report, args.connection.timeout) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("chrony-report: {e}");
@@ -75,7 +63,7 @@ fn main() -> ExitCode {
     let output = if args.json {
         json(&client, &report, args.fields).map(|v| format!("{v}\n"))
     } else {
-        human(&mut client, &report, args.fields, args.timeout)
+        human(&mut client, &report, args.fields, args.connection.timeout)
     };
     let text = match output {
         Ok(text) => text,
@@ -84,31 +72,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut out = std::io::stdout().lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return ExitCode::FAILURE;
+    match output::print_all(&text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
     }
-    ExitCode::SUCCESS
 }
 
 /// Every record as model `M`; `None` for a record without fields (a
 /// reference clock in ntpdata and authdata), so indexes match `sources`.
 fn models<M: Model>(report: &Report) -> Result<Vec<Option<M>>, String> {
     report
-        .records
-        .iter()
-        .map(|r| {
-            if r.fields.is_empty() {
-                Ok(None)
-            } else {
-                M::from_record(r).map(Some)
-            }
-        })
-        .collect::<Result<_, _>>()
+        .indexed_models()
         .map_err(|e| format!("bad {} report: {e}", report.kind))
 }
 
@@ -160,18 +134,11 @@ fn human(
     Ok(match report.kind {
         _ if fields => text::records(report, &[]),
         ReportKind::Tracking => {
-            let mut out = String::new();
-            if let Some(a) = client.address() {
-                out.push_str(&format!("Address used    : {a}\n"));
-            }
-            for skipped in client.skipped() {
-                out.push_str(&format!("Skipped         : {skipped}\n"));
-            }
             let t: Vec<Tracking> = present(report)?;
-            out + &t
-                .first()
-                .map(|t| text::tracking(t, SystemTime::now()))
-                .unwrap_or_default()
+            text::client_lines(client)
+                + &t.first()
+                    .map(|t| text::tracking(t, SystemTime::now()))
+                    .unwrap_or_default()
         }
         ReportKind::Sources => text::sources(&present(report)?),
         ReportKind::SourceStats => text::sourcestats(&present(report)?),

@@ -4,11 +4,10 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), no_main)]
 
-use chrony_plugins::{number, report, usage, Client, Target};
+use chrony_plugins::{output, report, usage, Client};
 use clap::Parser;
-use std::io::Write;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 chrony_plugins::entry!(main);
 
@@ -16,19 +15,8 @@ chrony_plugins::entry!(main);
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
-    /// or a comma-separated list tried in order.
-    #[arg(
-        short = 'H',
-        long = "host",
-        default_value = "auto",
-        value_name = "ADDRESS"
-    )]
-    target: Target,
-
-    /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
-    #[arg(short = 't', long, default_value = "3s", value_parser = number::parse_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    connection: usage::Connection,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -40,8 +28,8 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(usage) => return usage.exit("error: "),
     };
-    let mut client = Client::new(args.target);
-    let tracking = match client.tracking(args.timeout) {
+    let mut client = Client::new(args.connection.target);
+    let tracking = match client.tracking(args.connection.timeout) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("chrony-tracking: {e}");
@@ -53,22 +41,10 @@ fn main() -> ExitCode {
         let value = serde_json::json!({ "address": address, "tracking": tracking });
         format!("{value}\n")
     } else {
-        let mut text = String::new();
-        if let Some(a) = client.address() {
-            text.push_str(&format!("Address used    : {a}\n"));
-        }
-        for skipped in client.skipped() {
-            text.push_str(&format!("Skipped         : {skipped}\n"));
-        }
-        text + &report::text::tracking(&tracking, SystemTime::now())
+        report::text::client_lines(&client) + &report::text::tracking(&tracking, SystemTime::now())
     };
-    let mut out = std::io::stdout().lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return ExitCode::FAILURE;
+    match output::print_all(&text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
     }
-    ExitCode::SUCCESS
 }

@@ -9,14 +9,13 @@
 #![cfg_attr(not(test), no_main)]
 
 use chrony_plugins::collectd::settings::{self, HOSTNAME_VAR, INTERVAL_VAR};
-use chrony_plugins::collectd::{Identity, Notifier, Renderer, SourceRenderer, ValueSet};
-use chrony_plugins::report::read_sources_with_stats;
-use chrony_plugins::runner::{Condition, Mode, Runner, Tick, Voice};
+use chrony_plugins::collectd::{Gather, Identity, ValueSet};
+use chrony_plugins::runner::{Mode, Runner, Voice};
 use chrony_plugins::{number, text, usage, Client, Target};
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 chrony_plugins::entry!(main);
 
@@ -177,20 +176,17 @@ fn main() -> ExitCode {
 
 /// Gathers on the schedule until SIGTERM (or once), printing each batch.
 fn run(config: Config) -> ExitCode {
-    let renderer = Renderer::new(&config.identity, config.interval, config.values);
-    let sources = config
-        .sources
-        .then(|| SourceRenderer::new(&config.identity, config.interval));
-    let mut notifier = Notifier::new();
+    let mut gather = Gather::new(
+        config.identity,
+        config.interval,
+        config.values,
+        config.sources,
+    );
     let voice = Voice {
         error: format!("{NAME}: "),
         // collectd logs every stderr line as an error: failures only.
         info: None,
-        what: if sources.is_some() {
-            "chronyd's tracking, sources and sourcestats reports".into()
-        } else {
-            "chronyd's tracking report".into()
-        },
+        what: gather.what().into(),
     };
     let runner = match Runner::new(Client::new(config.target), config.timeout, voice) {
         Ok(r) => r,
@@ -205,61 +201,5 @@ fn run(config: Config) -> ExitCode {
             stdin_eof_stops: false,
         }
     };
-    let identity = config.identity;
-    runner.run(mode, |tick, batch| {
-        gather(
-            tick,
-            &renderer,
-            sources.as_ref(),
-            &mut notifier,
-            &identity,
-            batch,
-        )
-    })
-}
-
-/// One gather: the notifications the outcome calls for, then the tracking
-/// values, then (when chronyd answered) the per-source values. A failed
-/// sources read leaves the tracking values in place, as the built-in plugin
-/// does.
-fn gather(
-    tick: &mut Tick<'_>,
-    renderer: &Renderer,
-    sources: Option<&SourceRenderer>,
-    notifier: &mut Notifier,
-    identity: &Identity,
-    batch: &mut String,
-) -> Condition {
-    let start = Instant::now();
-    let outcome = tick.tracking();
-    let now = SystemTime::now();
-    let address = tick.client().address();
-    let update = notifier.observe(outcome.as_ref(), address);
-    for n in &update.notifications {
-        n.render(identity, now, batch);
-    }
-    match &outcome {
-        Ok(t) => {
-            renderer.putvals(t, now, batch);
-            let address = address.map(|a| a.to_string()).unwrap_or_default();
-            let Some(sources) = sources else {
-                return Condition::Answering(address);
-            };
-            // The whole gather within the timeout: sources get what
-            // tracking left (at least 1 µs, a zero timeout being refused).
-            match tick.read(|client, timeout, cancel| {
-                let left = timeout
-                    .saturating_sub(start.elapsed())
-                    .max(Duration::from_micros(1));
-                read_sources_with_stats(client, left, Some(cancel))
-            }) {
-                Ok(entries) => {
-                    sources.putvals(&entries, now, batch);
-                    Condition::Answering(address)
-                }
-                Err(e) => Condition::Failing(e.to_string()),
-            }
-        }
-        Err(e) => Condition::Failing(e.to_string()),
-    }
+    runner.run(mode, |tick, batch| gather.run(tick, batch))
 }

@@ -25,6 +25,14 @@ use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::FileTypeExt;
 
+/// Writes all of `text` to standard output and flushes it: the one write of
+/// the one-shot binaries (the checks, `chrony-report`, `chrony-tracking`,
+/// `--help`), which end right after and so need no [`Writer`].
+pub fn print_all(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush())
+}
+
 /// The largest write to a pipe that is atomic (POSIX's `PIPE_BUF`, 4096 on
 /// Linux), and so the largest write a [`Writer`] makes at once to a pipe.
 pub const PIPE_BUF: usize = 4096;

@@ -37,8 +37,7 @@ impl Usage {
     pub fn exit(&self, prefix: &str) -> ExitCode {
         match self {
             Usage::Info(text) => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+                let _ = crate::output::print_all(text);
                 ExitCode::SUCCESS
             }
             Usage::Error(message) => {
@@ -81,6 +80,26 @@ where
             Usage::Error(text::one_line(first).into_owned())
         }
     })
+}
+
+/// The `-H/--host` and `-t/--timeout` options of the one-shot clap binaries
+/// (`chrony-report`, `chrony-tracking`): one definition, one help text.
+/// Flatten it (`#[command(flatten)]`) into a binary's arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Connection {
+    /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
+    /// or a comma-separated list tried in order.
+    #[arg(
+        short = 'H',
+        long = "host",
+        default_value = "auto",
+        value_name = "ADDRESS"
+    )]
+    pub target: crate::Target,
+
+    /// Give up after this long (e.g. `3s`, `500ms`; a bare number is seconds).
+    #[arg(short = 't', long, default_value = "3s", value_parser = crate::number::parse_timeout)]
+    pub timeout: std::time::Duration,
 }
 
 #[cfg(test)]

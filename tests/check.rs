@@ -425,28 +425,11 @@ fn sigterm_during_a_read_leaves_nothing_behind() {
     // libchrony way, and the check ends UNKNOWN at once.
     let chrony = Chrony::start();
     chrony.stop_client();
-    let mut child = Command::new(BIN)
-        .args(["-H", &chrony.socket_address(), "-t", "10"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    sleep(Duration::from_millis(500));
-    let sent = Instant::now();
-    support::send_signal(child.id(), "-TERM");
-    let status = support::wait_for_exit(&mut child, Duration::from_secs(3));
-    let took = sent.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["-H", &chrony.socket_address(), "-t", "10"]);
+    let (status, took, out) = support::sigterm_after(cmd, Duration::from_millis(500));
     assert_eq!(status.expect("exit after SIGTERM").code(), Some(3));
     assert!(took < Duration::from_secs(1), "{took:?}");
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
     assert!(out.contains("cancelled"), "{out}");
     chrony.resume_client();
     assert_no_leftovers(&chrony);

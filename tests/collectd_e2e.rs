@@ -68,6 +68,28 @@ fn exec_snippet(plugin: &Path, udp: &str) -> String {
     )
 }
 
+/// The start of every test's collectd.conf: host `host`, everything in
+/// `dir`, a 1 s interval, and the log in `dir`/collectd.log.
+fn conf_head(host: &str, dir: &Path) -> String {
+    format!(
+        r#"Hostname "{host}"
+FQDNLookup false
+BaseDir "{dir}"
+PIDFile "{dir}/collectd.pid"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "{dir}/collectd.log"
+  Timestamp true
+  PrintSeverity true
+</Plugin>
+"#,
+        dir = dir.display()
+    )
+}
+
 /// A collectd in the foreground; stopped (SIGTERM, then SIGKILL) on drop.
 struct Collectd {
     child: Child,
@@ -81,37 +103,30 @@ impl Collectd {
         fs::write(
             &conf,
             format!(
-                r#"Hostname "{HOST}"
-FQDNLookup false
-BaseDir "{dir}"
-PIDFile "{dir}/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "{dir}/collectd.log"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-{exec}
+                r#"{head}{exec}
 LoadPlugin csv
 <Plugin csv>
   DataDir "{dir}/csv"
   StoreRates false
 </Plugin>
 "#,
+                head = conf_head(HOST, dir),
                 dir = dir.display(),
                 exec = exec_snippet(plugin, udp),
             ),
         )
         .unwrap();
+        Collectd::spawn(dir, &conf)
+    }
+
+    /// Runs collectd in the foreground on `conf`, its stdout and stderr in
+    /// `dir` (collectd answers a rejected PUTVAL with `-1 ...` on stdout).
+    fn spawn(dir: &Path, conf: &Path) -> Collectd {
         let child = Command::new("collectd")
             .arg("-f")
             .arg("-C")
-            .arg(&conf)
+            .arg(conf)
             .stdin(Stdio::null())
-            // collectd answers a rejected PUTVAL with `-1 ...` on its stdout.
             .stdout(fs::File::create(dir.join("collectd.out")).unwrap())
             .stderr(fs::File::create(dir.join("collectd.err")).unwrap())
             .spawn()
@@ -353,20 +368,7 @@ fn start_side_by_side(dir: &Path, plugin: &Path, port: u16) -> Collectd {
     fs::write(
         &conf,
         format!(
-            r#"Hostname "{SIDE_HOST}"
-FQDNLookup false
-BaseDir "{dir}"
-PIDFile "{dir}/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "{dir}/collectd.log"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-LoadPlugin csv
+            r#"{head}LoadPlugin csv
 <Plugin csv>
   DataDir "{dir}/csv"
   StoreRates false
@@ -386,24 +388,13 @@ LoadPlugin exec
   Exec "nobody:{group}" "{plugin}" "-H" "{udp}" "--plugin-instance" "{OURS}"
 </Plugin>
 "#,
+            head = conf_head(SIDE_HOST, dir),
             dir = dir.display(),
             plugin = plugin.display(),
         ),
     )
     .unwrap();
-    let child = Command::new("collectd")
-        .arg("-f")
-        .arg("-C")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(dir.join("collectd.out")).unwrap())
-        .stderr(fs::File::create(dir.join("collectd.err")).unwrap())
-        .spawn()
-        .expect("start collectd (Debian package collectd-core: run scripts/setup --test)");
-    Collectd {
-        child,
-        dir: dir.to_path_buf(),
-    }
+    Collectd::spawn(dir, &conf)
 }
 
 impl Collectd {

@@ -18,6 +18,26 @@ fn gathers(plugin: &Running, n: usize) {
     }
 }
 
+/// The fd count as at `start` and the RSS at most 64 KiB above it (both
+/// printed, `address` and `note` naming the run); then SIGTERM ends the
+/// plugin with status 0.
+fn flat_then_stop(plugin: &mut Running, address: &str, note: &str, start: (usize, u64)) {
+    let (fds, rss) = start;
+    eprintln!(
+        "{address}{note}: fds {fds} -> {}, rss {rss} -> {} KiB",
+        plugin.fd_count(),
+        plugin.rss_kib()
+    );
+    assert_eq!(plugin.fd_count(), fds, "{address}: fds leaked");
+    let grown = plugin.rss_kib().saturating_sub(rss);
+    assert!(
+        grown <= 64,
+        "{address}: RSS grew by {grown} KiB from {rss} KiB"
+    );
+    let status = plugin.terminate(Duration::from_secs(2));
+    assert!(status.success(), "{status:?}");
+}
+
 #[test]
 fn thousand_gathers_stay_flat() {
     let chrony = Chrony::start();
@@ -37,22 +57,7 @@ fn thousand_gathers_stay_flat() {
         chrony.resume_client();
         gathers(&plugin, 100);
 
-        eprintln!(
-            "{address}: fds {fds} -> {}, rss {rss} -> {} KiB",
-            plugin.fd_count(),
-            plugin.rss_kib()
-        );
-        assert_eq!(plugin.fd_count(), fds, "{address}: fds leaked");
-        let grown = plugin.rss_kib().saturating_sub(rss);
-        assert!(
-            grown <= 64,
-            "{address}: RSS grew by {grown} KiB from {rss} KiB"
-        );
-        plugin.signal("-TERM");
-        let status = plugin
-            .wait(Duration::from_secs(2))
-            .expect("exit on SIGTERM");
-        assert!(status.success(), "{status:?}");
+        flat_then_stop(&mut plugin, &address, "", (fds, rss));
         let stderr = plugin.stderr();
         assert!(
             stderr.iter().all(|l| l.contains("no answer")),
@@ -79,22 +84,7 @@ fn thousand_gathers_of_every_source_stay_flat() {
         gathers(&plugin, 100);
         let (fds, rss) = (plugin.fd_count(), plugin.rss_kib());
         gathers(&plugin, 1000);
-        eprintln!(
-            "{address} (6 sources): fds {fds} -> {}, rss {rss} -> {} KiB",
-            plugin.fd_count(),
-            plugin.rss_kib()
-        );
-        assert_eq!(plugin.fd_count(), fds, "{address}: fds leaked");
-        let grown = plugin.rss_kib().saturating_sub(rss);
-        assert!(
-            grown <= 64,
-            "{address}: RSS grew by {grown} KiB from {rss} KiB"
-        );
-        plugin.signal("-TERM");
-        let status = plugin
-            .wait(Duration::from_secs(2))
-            .expect("exit on SIGTERM");
-        assert!(status.success(), "{status:?}");
+        flat_then_stop(&mut plugin, &address, " (6 sources)", (fds, rss));
         assert_eq!(plugin.stderr(), Vec::<String>::new());
     }
     assert_eq!(t.libchrony_leftovers(), Vec::<std::path::PathBuf>::new());

@@ -242,12 +242,7 @@ fn sigterm_ends_each_binary_as_before() {
             .spawn()
             .unwrap();
         sleep(Duration::from_millis(500));
-        let sent = Instant::now();
-        assert!(support::send_signal(child.id(), "-TERM"));
-        let status = support::wait_for_exit(&mut child, Duration::from_secs(5));
-        let took = sent.elapsed();
-        let _ = child.kill();
-        let _ = child.wait();
+        let (status, took) = support::sigterm_timed(&mut child, Duration::from_secs(5));
         let status = status.unwrap_or_else(|| panic!("{bin} ignored SIGTERM"));
         assert_eq!(status.code(), Some(want), "{bin}: {status:?}");
         assert!(took < Duration::from_secs(2), "{bin}: {took:?}");

@@ -6,12 +6,10 @@
 
 mod support;
 
-use std::net::UdpSocket;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
+use support::fake_peer::{tracking_reply, FakePeer};
 
 const CHECK: &str = env!("CARGO_BIN_EXE_check_chrony_tracking");
 const TRACKING: &str = env!("CARGO_BIN_EXE_chrony-tracking");
@@ -268,75 +266,21 @@ fn socket_path_with_unicode_line_breaks_is_refused_everywhere() {
 
 // ------------------------------------------- a negative reference time
 
-/// A fake command port that answers every tracking request with a report
-/// whose reference time is 1.5 s before the epoch (`secs = -2`,
-/// `nanos = 500000000` in chrony's timespec) and synchronised to
-/// 192.0.2.1 at stratum 2.
-struct FakePeer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    handle: Option<thread::JoinHandle<()>>,
-}
-
-impl FakePeer {
-    fn start() -> FakePeer {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_millis(20)))
-            .unwrap();
-        let port = socket.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let handle = thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            while !stop2.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = socket.recv_from(&mut buf) {
-                    let _ = socket.send_to(&reply(&buf[..n]), from);
-                }
-            }
-        });
-        FakePeer {
-            port,
-            stop,
-            handle: Some(handle),
-        }
-    }
-
-    fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for FakePeer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-/// A chronyd tracking reply (cmdmon protocol 6, RPY_TRACKING) to `request`.
+/// A chronyd tracking reply (cmdmon protocol 6, RPY_TRACKING) to `request`
+/// whose reference time is 1.5 s before the epoch (`secs = -2`, `nanos =
+/// 500000000` in chrony's timespec), synchronised to 192.0.2.1 at stratum 2.
 fn reply(request: &[u8]) -> Vec<u8> {
-    let mut r = vec![0u8; 108];
+    let mut r = tracking_reply(request, 0, 0);
     if request.len() < 12 {
         return r;
     }
-    r[0] = request[0]; // protocol version
-    r[1] = 2; // PKT_TYPE_CMD_REPLY
-    r[4..6].copy_from_slice(&request[4..6]); // command
-    r[6..8].copy_from_slice(&5u16.to_be_bytes()); // RPY_TRACKING
-    r[16..20].copy_from_slice(&request[8..12]); // sequence
-    r[28..32].copy_from_slice(&0xC000_0201u32.to_be_bytes()); // ref id 192.0.2.1
-    r[32..36].copy_from_slice(&[192, 0, 2, 1]);
-    r[48..50].copy_from_slice(&1u16.to_be_bytes()); // IPADDR_INET4
-    r[52..54].copy_from_slice(&2u16.to_be_bytes()); // stratum
-                                                    // Reference time -2 s + 500000000 ns: seconds high and low words of
-                                                    // the 64-bit two's complement, then nanoseconds.
+    // Reference time -2 s + 500000000 ns: seconds high and low words of
+    // the 64-bit two's complement, then nanoseconds.
     let secs: i64 = -2;
     r[56..60].copy_from_slice(&((secs >> 32) as u32).to_be_bytes());
     r[60..64].copy_from_slice(&(secs as u32).to_be_bytes());
     r[64..68].copy_from_slice(&500_000_000u32.to_be_bytes());
+    r[80..84].fill(0); // frequency 0
     r
 }
 
@@ -345,7 +289,7 @@ fn reply(request: &[u8]) -> Vec<u8> {
 /// floor of the seconds.
 #[test]
 fn negative_reference_time_is_printed_exactly_by_every_binary() {
-    let peer = FakePeer::start();
+    let peer = FakePeer::start(reply);
     let address = peer.address();
 
     let out = run(TRACKING, &["-H", &address], &[]);

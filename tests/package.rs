@@ -107,9 +107,15 @@ fn run(cmd: &mut Command) -> Output {
 /// Runs a command that must succeed; returns its stdout.
 fn run_ok(cmd: &mut Command) -> String {
     let output = run(cmd);
+    succeeded(output, &format!("{cmd:?}"))
+}
+
+/// The stdout of `output`, which must be a success (else a panic naming
+/// `what`, with both streams).
+fn succeeded(output: Output, what: &str) -> String {
     assert!(
         output.status.success(),
-        "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
+        "{what} failed ({}):\nstdout: {}\nstderr: {}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
@@ -400,16 +406,7 @@ fn deb_installs_runs_and_purges_in_a_fresh_debian_12() {
             .args(args);
         run(&mut cmd)
     };
-    let ok = |output: Output, what: &str| -> String {
-        assert!(
-            output.status.success(),
-            "{what} failed ({}):\nstdout: {}\nstderr: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let ok = succeeded;
 
     ok(
         in_root(

@@ -5,9 +5,9 @@ mod support;
 
 use chrony_plugins::telegraf::{render, ExtraField, Format};
 use chrony_plugins::{LeapStatus, Timestamp, Tracking};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::{as_nobody, Chrony};
@@ -230,23 +230,6 @@ struct Plugin {
     err: Receiver<String>,
 }
 
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            match line {
-                Ok(l) => {
-                    if tx.send(l).is_err() {
-                        break;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-    });
-    rx
-}
-
 impl Plugin {
     fn start(args: &[&str]) -> Plugin {
         Plugin::spawn(Command::new(bin()), args)
@@ -260,8 +243,8 @@ impl Plugin {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start telegraf-chrony-tracking");
-        let out = lines_of(child.stdout.take().unwrap());
-        let err = lines_of(child.stderr.take().unwrap());
+        let out = support::lines_of(child.stdout.take().unwrap());
+        let err = support::lines_of(child.stderr.take().unwrap());
         Plugin {
             stdin: child.stdin.take(),
             child,

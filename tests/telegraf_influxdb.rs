@@ -13,14 +13,14 @@ use chrony_plugins::telegraf::{render, ExtraField, Format};
 use chrony_plugins::{Client, Target, Timestamp, Tracking};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::channel;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+use support::line_protocol::split_unquoted;
 use support::Chrony;
 
 /// A private influxd on free loopback ports, removed on drop.
@@ -355,13 +355,7 @@ fn plugin_lines(args: &[&str], n: usize) -> Vec<String> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = support::lines_of(child.stdout.take().unwrap());
     let mut stdin = child.stdin.take().unwrap();
     let mut lines = Vec::new();
     for _ in 0..n {
@@ -486,26 +480,6 @@ fn escaped_source_comes_back_exactly() {
     influx.write("esc", &line);
     let rows = influx.query("esc", "SELECT * FROM chrony");
     assert_eq!(rows[0]["source"], source);
-}
-
-/// Splits on `sep` outside double quotes and backslash escapes.
-fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            c if c == sep && !quoted => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
 }
 
 /// Any measurement's line (string fields may hold spaces): measurement and

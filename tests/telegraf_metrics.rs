@@ -7,11 +7,12 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
+use support::line_protocol::split_unquoted;
 use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
 
 const ALL: &str = "tracking,sources,sourcestats,activity,serverstats,selectdata,ntpdata,authdata";
@@ -46,30 +47,10 @@ impl Point {
     }
 }
 
-/// Splits on `sep` outside double quotes and backslash escapes.
-fn split(s: &str, sep: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            c if c == sep && !quoted => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-}
-
 fn parse(line: &str) -> Point {
-    let parts = split(line, ' ');
+    let parts = split_unquoted(line, ' ');
     assert_eq!(parts.len(), 3, "{line}");
-    let mut head = split(parts[0], ',').into_iter();
+    let mut head = split_unquoted(parts[0], ',').into_iter();
     let measurement = head.next().unwrap().to_string();
     let pair = |kv: &str| {
         let (k, v) = kv
@@ -78,7 +59,10 @@ fn parse(line: &str) -> Point {
         (k.to_string(), v.to_string())
     };
     let tags = head.map(pair).collect();
-    let fields = split(parts[1], ',').into_iter().map(pair).collect();
+    let fields = split_unquoted(parts[1], ',')
+        .into_iter()
+        .map(pair)
+        .collect();
     assert!(parts[2].parse::<i64>().is_ok(), "{line}");
     Point {
         measurement,
@@ -226,20 +210,6 @@ fn every_measurement_over_the_socket_for_every_kind_of_source() {
     assert!(t.libchrony_leftovers().is_empty());
 }
 
-/// Lines from a reader thread, each with a deadline.
-fn lines(reader: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    thread::spawn(move || {
-        for line in BufReader::new(reader).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 fn take(rx: &Receiver<String>, n: usize, within: Duration) -> Vec<String> {
     let end = Instant::now() + within;
     (0..n)
@@ -261,8 +231,8 @@ fn refused_serverstats_over_udp_gives_one_error_and_the_rest_every_gather() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = lines(child.stdout.take().unwrap());
-    let err = lines(child.stderr.take().unwrap());
+    let out = support::lines_of(child.stdout.take().unwrap());
+    let err = support::lines_of(child.stderr.take().unwrap());
     let mut stdin = child.stdin.take().unwrap();
     // tracking 1 + sources 6 + sourcestats 6 + activity 1.
     for _ in 0..3 {

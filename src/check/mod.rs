@@ -11,6 +11,8 @@
 
 pub mod cli;
 #[cfg(test)]
+pub(crate) mod consumers;
+#[cfg(test)]
 mod parsers;
 pub mod range;
 mod render;
@@ -21,6 +23,14 @@ pub use range::{Range, RangeError, Unit};
 pub use render::{render, Report, Resolution};
 // Shared with check_chrony_sources: one wording of failures and numbers.
 pub(crate) use render::{clean, clean_lines, render_error, resolution_lines, short};
+
+/// Writes all of `text` to stdout and gives `state`'s exit code: how both
+/// checks end. A closed stdout is not worth a panic: the exit code still
+/// tells the state.
+pub fn emit(text: &str, state: State) -> std::process::ExitCode {
+    let _ = crate::output::print_all(text);
+    std::process::ExitCode::from(state.code())
+}
 
 /// `text` made safe for the one status line: no `|` (Icinga and Nagios
 /// split perfdata there) and no line breaks.

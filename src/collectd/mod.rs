@@ -13,15 +13,18 @@
 //!   collectd's chrony plugin, under its identifiers ([`sources`]).
 //! - [`Notifier`]: the state machine that turns each gather's outcome into
 //!   `PUTNOTIF` lines and stderr lines, once per change ([`notify`]).
+//! - [`Gather`]: one gather, as the plugin's loop runs it ([`gather`]).
 //! - [`settings`]: `COLLECTD_INTERVAL`, `COLLECTD_HOSTNAME` and the system
 //!   hostname.
 
+pub mod gather;
 pub mod ident;
 pub mod notify;
 pub mod settings;
 pub mod sources;
 pub mod values;
 
+pub use gather::Gather;
 pub use ident::{Identity, NameError, PLUGIN};
 pub use notify::{Notification, Notifier, Severity, Update};
 pub use sources::{source_name, SourceMetric, SourceRenderer};

@@ -224,33 +224,41 @@ impl Session {
         let count = unsafe { sys::chrony_get_record_number_fields(s) };
         (0..count.max(0))
             .map(|index| {
-                // SAFETY (all calls below): the session is live, index is
-                // within the record's field count, and the lock is held
-                // while libchrony's static buffer is read and copied.
+                // SAFETY: the session is live, index is within the record's
+                // field count, and the lock is held while libchrony's static
+                // buffer is read and copied (so for every call below).
                 let name = copy_string(unsafe { sys::chrony_get_field_name(s, index) })
                     .unwrap_or_default();
+                // SAFETY: as above.
                 let kind = FieldType::from_raw(unsafe { sys::chrony_get_field_type(s, index) });
+                // SAFETY: as above.
                 let content = unsafe { sys::chrony_get_field_content(s, index) } as u32;
                 let value = match kind {
                     FieldType::UInteger => {
+                        // SAFETY: as above, and the field is of this type.
                         RawValue::Unsigned(unsafe { sys::chrony_get_field_uinteger(s, index) })
                     }
                     FieldType::Integer => {
+                        // SAFETY: as above, and the field is of this type.
                         RawValue::Signed(unsafe { sys::chrony_get_field_integer(s, index) })
                     }
                     FieldType::Float => {
+                        // SAFETY: as above, and the field is of this type.
                         RawValue::Float(unsafe { sys::chrony_get_field_float(s, index) })
                     }
                     FieldType::Timespec => {
+                        // SAFETY: as above, and the field is of this type.
                         let ts = unsafe { sys::chrony_get_field_timespec(s, index) };
                         RawValue::Timespec(ts.tv_sec as i64, ts.tv_nsec as i64)
                     }
+                    // SAFETY: as above, and the field is of this type.
                     FieldType::String => RawValue::String(copy_string(unsafe {
                         sys::chrony_get_field_string(s, index)
                     })),
                     FieldType::Other(_) => RawValue::None,
                 };
                 let constant = |v: u64| {
+                    // SAFETY: as above; the name is copied under the lock.
                     copy_string(unsafe { sys::chrony_get_field_constant_name(s, index, v) })
                 };
                 let constants = match (&value, content) {
@@ -313,11 +321,8 @@ fn copy_string(ptr: *const std::os::raw::c_char) -> Option<String> {
     }
     // SAFETY: non-NULL, NUL-terminated; the caller holds the lock, so the
     // buffer is not rewritten before the copy is made.
-    Some(
-        unsafe { CStr::from_ptr(ptr) }
-            .to_string_lossy()
-            .into_owned(),
-    )
+    let text = unsafe { CStr::from_ptr(ptr) };
+    Some(text.to_string_lossy().into_owned())
 }
 
 /// Serialises every call into libchrony. libchrony formats addresses into

@@ -49,6 +49,21 @@ impl Report {
             .map(M::from_record)
             .collect()
     }
+
+    /// Every record as a typed model, `None` for a record without fields,
+    /// so that index `i` stays the `i`-th source of the per-source reports.
+    pub fn indexed_models<M: Model>(&self) -> Result<Vec<Option<M>>, FieldError> {
+        self.records
+            .iter()
+            .map(|r| {
+                if r.fields.is_empty() {
+                    Ok(None)
+                } else {
+                    M::from_record(r).map(Some)
+                }
+            })
+            .collect()
+    }
 }
 
 /// A typed view of one record of one report.

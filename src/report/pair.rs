@@ -9,7 +9,7 @@
 //! empty record). So records are paired by source name, never by position
 //! alone, and a source without statistics gets `None`.
 
-use super::{FieldError, Model, Report, Source, SourceStats};
+use super::{FieldError, Report, Source, SourceStats};
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
 use crate::report::ReportKind;
@@ -32,17 +32,7 @@ pub struct SourceEntry {
 /// order of `sources`. Empty records (no such source) pair with nothing.
 pub fn pair(sources: &Report, stats: &Report) -> Result<Vec<SourceEntry>, FieldError> {
     let sources: Vec<Source> = sources.models()?;
-    let stats: Vec<Option<SourceStats>> = stats
-        .records
-        .iter()
-        .map(|r| {
-            if r.fields.is_empty() {
-                Ok(None)
-            } else {
-                SourceStats::from_record(r).map(Some)
-            }
-        })
-        .collect::<Result<_, _>>()?;
+    let stats: Vec<Option<SourceStats>> = stats.indexed_models()?;
     Ok(pair_models(sources, stats))
 }
 

@@ -11,6 +11,20 @@ use crate::tracking::Tracking;
 use std::fmt::Write;
 use std::time::SystemTime;
 
+/// The lines `chrony-tracking` and `chrony-report tracking` print above the
+/// report: the address that answered and why each one before it was
+/// skipped, so that a user sees which address works.
+pub fn client_lines(client: &crate::Client) -> String {
+    let mut out = String::new();
+    if let Some(a) = client.address() {
+        out.push_str(&format!("Address used    : {a}\n"));
+    }
+    for skipped in client.skipped() {
+        out.push_str(&format!("Skipped         : {skipped}\n"));
+    }
+    out
+}
+
 /// The tracking report in `chronyc tracking`'s layout, values exact (the
 /// layout of `chrony-tracking`).
 pub fn tracking(t: &Tracking, now: SystemTime) -> String {

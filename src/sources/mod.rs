@@ -8,6 +8,7 @@
 //!   documented defaults (`DEFAULT_*`).
 //! - [`evaluate`]: the verdict as data; [`render`]: the complete stdout and
 //!   the exit state, so that snapshots pin both for fixed source lists.
+//! - [`read`]: the reads of one run (`sources`, and `selectdata` for `-v`).
 //! - [`cli`]: the command line.
 //!
 //! Ranges, states and the failure wording are `check_chrony_tracking`'s
@@ -22,6 +23,7 @@ mod label;
 mod model;
 #[cfg(test)]
 mod parsers;
+mod read;
 mod render;
 #[cfg(test)]
 mod snapshots;
@@ -34,4 +36,5 @@ pub use config::{
 pub use evaluate::{evaluate, Checked, Evaluation, Metric, Problem, Verdict, METRICS};
 pub use label::prefix as perfdata_prefix;
 pub use model::{annotate, Mode, Selection, Selector, Source};
+pub use read::read;
 pub use render::render;

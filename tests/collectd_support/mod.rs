@@ -3,8 +3,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -135,16 +135,7 @@ impl Running {
             .spawn()
             .expect("start the plugin");
         drop(child.stdin.take());
-        let stdout: ChildStdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = crate::support::lines_of(child.stdout.take().unwrap());
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = stderr.clone();
         let err = child.stderr.take().unwrap();
@@ -207,6 +198,14 @@ impl Running {
             crate::support::send_signal(self.child.id(), signal),
             "kill {signal} failed"
         );
+    }
+
+    /// Sends SIGTERM and waits up to `within` for the exit; panics when
+    /// the plugin is still running then.
+    pub fn terminate(&mut self, within: Duration) -> ExitStatus {
+        self.signal("-TERM");
+        self.wait(within)
+            .unwrap_or_else(|| panic!("no exit within {within:?} of SIGTERM"))
     }
 
     /// Waits up to `within` for the exit.

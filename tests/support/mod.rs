@@ -8,6 +8,8 @@
 //! [`topology::Topology`] runs a client with many sources of every kind.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod fake_peer;
+pub mod line_protocol;
 pub mod topology;
 
 use std::fs;
@@ -69,6 +71,63 @@ pub fn send_signal(pid: u32, signal: &str) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
+}
+
+/// Runs `cmd` (stdout piped, stderr dropped) and sends it SIGTERM after
+/// `after`: its exit status (`None`: still running 3 s later; it is then
+/// killed), how long it took to end after the signal, and its stdout.
+pub fn sigterm_after(
+    mut cmd: Command,
+    after: Duration,
+) -> (Option<std::process::ExitStatus>, Duration, String) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    sleep(after);
+    let (status, took) = sigterm_timed(&mut child, Duration::from_secs(3));
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    (status, took, out)
+}
+
+/// The lines of `stream` (a child's stdout or stderr) as they arrive, read
+/// by a thread until EOF, a read error or the receiver's drop, so that no
+/// read can block a test past a `recv_timeout`.
+pub fn lines_of(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Sends `child` SIGTERM and waits up to `within` for its exit: its status
+/// (`None`: still running; it is then killed) and how long it took. The
+/// child is reaped either way.
+pub fn sigterm_timed(
+    child: &mut Child,
+    within: Duration,
+) -> (Option<std::process::ExitStatus>, Duration) {
+    let sent = Instant::now();
+    assert!(send_signal(child.id(), "-TERM"), "kill -TERM failed");
+    let status = wait_for_exit(child, within);
+    let took = sent.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    (status, took)
 }
 
 /// Waits up to `within` for `child` to exit; `None` while it still runs.
@@ -348,33 +407,44 @@ impl Chrony {
 
     /// `libchrony.*` client-socket directories left beside the client's socket.
     pub fn libchrony_leftovers(&self) -> Vec<PathBuf> {
-        let dir = self.socket.parent().unwrap();
-        fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("libchrony."))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        libchrony_leftovers_beside(&self.socket)
     }
 
     /// Copies `binary` into the test dir where user `nobody` can run it
     /// (the build dir may be under a private home).
     pub fn copy_for_nobody(&self, binary: &Path) -> PathBuf {
-        let bin_dir = self.dir.join("bin");
-        let _ = fs::create_dir(&bin_dir);
-        fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).unwrap();
-        let target = bin_dir.join(binary.file_name().unwrap());
-        fs::copy(binary, &target).expect("copy the binary for nobody");
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
-        target
+        copy_for_nobody_into(&self.dir, binary)
     }
+}
+
+/// `libchrony.*` client-socket directories left beside `socket`: libchrony
+/// makes one per session and must remove it when the session closes.
+fn libchrony_leftovers_beside(socket: &Path) -> Vec<PathBuf> {
+    fs::read_dir(socket.parent().unwrap())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("libchrony."))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Copies `binary` into `dir`/bin (0755), where user `nobody` can run it
+/// (the build dir may be under a private home).
+fn copy_for_nobody_into(dir: &Path, binary: &Path) -> PathBuf {
+    let bin_dir = dir.join("bin");
+    let _ = fs::create_dir(&bin_dir);
+    fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let target = bin_dir.join(binary.file_name().unwrap());
+    fs::copy(binary, &target).expect("copy the binary for nobody");
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+    target
 }
 
 /// A command that runs `program` as user `nobody` (needs root and util-linux's setpriv).
@@ -418,13 +488,7 @@ pub fn sigterm_while_stdout_is_full(
         .expect("start the plugin");
     // A 64 KiB pipe fills within a second at a 1 ms interval.
     sleep(Duration::from_millis(1500));
-    let sent = Instant::now();
-    send_signal(child.id(), "-TERM");
-    let status = wait_for_exit(&mut child, Duration::from_secs(3));
-    let took = sent.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
-    (status, took)
+    sigterm_timed(&mut child, Duration::from_secs(3))
 }
 
 /// Runs `cmd` with its stdout on a pipe of ours and reports whether the

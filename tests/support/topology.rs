@@ -20,7 +20,10 @@
 //! Everything is private (temp dir, ports, sockets) and killed and removed
 //! on drop, as in [`super::Chrony`].
 
-use super::{bind_failure, private_dir, private_subdir, spawn_chronyd};
+use super::{
+    bind_failure, copy_for_nobody_into, libchrony_leftovers_beside, private_dir, private_subdir,
+    spawn_chronyd,
+};
 use std::fs;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::os::unix::net::UnixDatagram;
@@ -288,27 +291,12 @@ impl Topology {
 
     /// `libchrony.*` directories left beside the client's socket.
     pub fn libchrony_leftovers(&self) -> Vec<PathBuf> {
-        fs::read_dir(self.socket.parent().unwrap())
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| file_name(p).starts_with("libchrony."))
-                    .collect()
-            })
-            .unwrap_or_default()
+        libchrony_leftovers_beside(&self.socket)
     }
 
     /// Copies `binary` where user `nobody` can run it.
     pub fn copy_for_nobody(&self, binary: &Path) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let bin_dir = self.dir.join("bin");
-        let _ = fs::create_dir(&bin_dir);
-        fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).unwrap();
-        let target = bin_dir.join(binary.file_name().unwrap());
-        fs::copy(binary, &target).expect("copy the binary for nobody");
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
-        target
+        copy_for_nobody_into(&self.dir, binary)
     }
 
     /// Runs `chronyc` on the client's socket with `args` (e.g. to add or
