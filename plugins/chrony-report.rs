@@ -24,7 +24,7 @@ chrony_plugins::entry!(main);
 /// only (root or chronyd's user), unless chrony.conf opens them to the UDP
 /// command port with `opencommands` (chrony 4.7 or later).
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = env!("CARGO_BIN_NAME"), version)]
 struct Args {
     /// The report to print.
     #[arg(default_value = "tracking", value_parser = parse_report)]

@@ -13,7 +13,7 @@ chrony_plugins::entry!(main);
 
 /// Print chronyd's tracking report, read through libchrony.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = env!("CARGO_BIN_NAME"), version)]
 struct Args {
     #[command(flatten)]
     connection: usage::Connection,

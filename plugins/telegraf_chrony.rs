@@ -29,7 +29,7 @@ use std::time::Duration;
 /// SIGINT or SIGQUIT stop the process. Status lines go to stderr with
 /// Telegraf's `E! `/`I! ` prefixes, once per change of condition.
 #[derive(Parser)]
-#[command(version, about, long_about)]
+#[command(name = env!("CARGO_BIN_NAME"), version, long_about)]
 struct Args {
     /// chronyd's address: `auto`, a Unix socket path, IP[:port], [IPv6]:port,
     /// or a comma-separated list tried in order. An explicit address is

@@ -3,6 +3,7 @@
 mod support;
 
 use chrony_plugins::{Client, ErrorKind, LeapStatus, Target};
+use std::net::UdpSocket;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 use support::{as_nobody, Chrony, Options};
@@ -196,8 +197,24 @@ fn assert_fast_error(address: &str, kind: ErrorKind) -> String {
 
 #[test]
 fn chronyd_not_running() {
-    let mut chrony = Chrony::start();
-    chrony.kill_client();
+    // Once chronyd is gone its port is free, and a test running in parallel
+    // may bind it (a new chronyd, a fake peer) before the read: then the
+    // premise is gone, so start over (a few times) rather than assert on
+    // somebody else's port.
+    let mut attempts = 0;
+    let chrony = loop {
+        let mut chrony = Chrony::start();
+        chrony.kill_client();
+        let address = chrony.udp_address();
+        let port_reused = || UdpSocket::bind(address.as_str()).is_err();
+        let e = client(&address).tracking(TIMEOUT).unwrap_err();
+        attempts += 1;
+        if e.kind() != ErrorKind::ConnectionRefused && port_reused() && attempts < 3 {
+            eprintln!("{address} was bound by another test meanwhile ({e}); again");
+            continue;
+        }
+        break chrony;
+    };
     assert_fast_error(&chrony.udp_address(), ErrorKind::ConnectionRefused);
     // chronyd removes its socket on SIGTERM.
     let msg = assert_fast_error(&chrony.socket_address(), ErrorKind::NoSocket);

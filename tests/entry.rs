@@ -279,3 +279,26 @@ fn binaries_link_as_the_build_says() {
         }
     }
 }
+
+/// `-V` names the binary that was run (clap's default would be the crate's
+/// name, `chrony-plugins`, for every binary), as monitoring-plugins' checks
+/// print `check_ntp_time v2.3`.
+#[test]
+fn version_names_each_binary() {
+    for (path, name) in [
+        (CHECK, "check_chrony_tracking"),
+        (SOURCES, "check_chrony_sources"),
+        (TRACKING, "chrony-tracking"),
+        (env!("CARGO_BIN_EXE_chrony-report"), "chrony-report"),
+        (env!("CARGO_BIN_EXE_telegraf-chrony"), "telegraf-chrony"),
+        (TELEGRAF, "telegraf-chrony-tracking"),
+        (COLLECTD, "collectd-chrony-tracking"),
+    ] {
+        let out = Command::new(path).arg("-V").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with(&format!("{name} {}", env!("CARGO_PKG_VERSION"))),
+            "{name} -V printed {text:?}"
+        );
+    }
+}
