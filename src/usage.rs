@@ -42,11 +42,22 @@ impl Usage {
             }
             Usage::Error(message) => {
                 let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{prefix}{message} (see --help)");
+                let _ = writeln!(err, "{}", error_line(prefix, message));
                 ExitCode::from(USAGE_ERROR)
             }
         }
     }
+}
+
+/// The usage error line as printed, without its newline: at most
+/// [`crate::output::PIPE_BUF`] bytes with it, as every stderr line of the
+/// long-running plugins (a value of any length is quoted in the message, and
+/// Telegraf stops reading stderr for good after one line over 64 KiB).
+fn error_line(prefix: &str, message: &str) -> String {
+    const TAIL: &str = " (see --help)";
+    let max = crate::output::PIPE_BUF - 1 - TAIL.len();
+    let head = crate::output::cap_line(&format!("{prefix}{message}"), max).into_owned();
+    head + TAIL
 }
 
 /// Parses this process's arguments as `P`.
@@ -125,6 +136,16 @@ mod tests {
                 .chain(args.iter().copied())
                 .map(OsString::from),
         )
+    }
+
+    #[test]
+    fn error_lines_are_capped_at_one_pipe_write() {
+        let long = "x".repeat(100_000);
+        let line = error_line("E! ", &error(&["-H", &long]));
+        assert!(line.len() < crate::output::PIPE_BUF, "{}", line.len());
+        assert!(line.starts_with("E! "), "{line}");
+        assert!(line.ends_with(" [...] (see --help)"), "{line}");
+        assert_eq!(error_line("E! ", "short"), "E! short (see --help)");
     }
 
     fn error(args: &[&str]) -> String {

@@ -302,3 +302,33 @@ fn version_names_each_binary() {
         );
     }
 }
+
+#[test]
+fn usage_errors_fit_one_stderr_line_of_4_kib() {
+    // The offending value is quoted in the message: one of 100 KB must not
+    // make a stderr line longer than one pipe write (Telegraf stops reading
+    // stderr for good after a line over 64 KiB).
+    let long = "x".repeat(100_000);
+    let bins = [
+        TRACKING,
+        TELEGRAF,
+        COLLECTD,
+        env!("CARGO_BIN_EXE_telegraf-chrony"),
+        env!("CARGO_BIN_EXE_chrony-report"),
+    ];
+    for bin in bins {
+        for args in [vec!["-H", long.as_str()], vec![long.as_str()]] {
+            // output() drains both pipes while the binary runs.
+            let output = Command::new(bin)
+                .args(&args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|e| panic!("start {bin}: {e}"));
+            assert_eq!(output.status.code(), Some(2), "{bin}");
+            let err = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(err.lines().count(), 1, "{bin}");
+            assert!(err.len() <= 4096, "{bin}: {} bytes", err.len());
+            assert!(err.ends_with(" (see --help)\n"), "{bin}: {err}");
+        }
+    }
+}
