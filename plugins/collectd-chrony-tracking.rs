@@ -107,8 +107,12 @@ struct Config {
 fn log(line: &str) {
     // One line each: collectd logs every stderr line as an error.
     let line = text::one_line(line);
+    // At most one pipe write, as every stderr line of the runner: a setting
+    // of any length is quoted in the message.
+    let line = format!("{NAME}: {line}");
+    let line = chrony_plugins::output::cap_line(&line, chrony_plugins::output::PIPE_BUF - 1);
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{NAME}: {line}");
+    let _ = writeln!(err, "{line}");
 }
 
 fn env(name: &str) -> Result<Option<String>, String> {

@@ -331,4 +331,21 @@ fn usage_errors_fit_one_stderr_line_of_4_kib() {
             assert!(err.ends_with(" (see --help)\n"), "{bin}: {err}");
         }
     }
+    // collectd's settings are quoted in their errors too.
+    for var in ["COLLECTD_INTERVAL", "COLLECTD_HOSTNAME"] {
+        let output = Command::new(COLLECTD)
+            .args(["-H", "127.0.0.1:1", "--once"])
+            .env(var, "1".repeat(100_000))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("start {COLLECTD}: {e}"));
+        assert_eq!(output.status.code(), Some(2), "{var}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(err.lines().count(), 1, "{var}");
+        assert!(err.len() <= 4096, "{var}: {} bytes", err.len());
+        assert!(
+            err.starts_with(&format!("collectd-chrony-tracking: {var}")),
+            "{err}"
+        );
+    }
 }
