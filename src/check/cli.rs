@@ -23,9 +23,9 @@ use std::fmt;
 pub enum Invocation {
     /// Run the check with this configuration.
     Run(Box<Config>),
-    /// Print [`help`] and exit 0.
+    /// Print [`help`] and exit 3 (UNKNOWN), as every monitoring-plugins check.
     Help,
-    /// Print [`version`] and exit 0.
+    /// Print [`version`] and exit 3 (UNKNOWN).
     Version,
 }
 
