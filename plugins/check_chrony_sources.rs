@@ -34,9 +34,14 @@ fn main() -> ExitCode {
     // session still closes the libchrony way and leaves nothing behind.
     let signals = TerminationSignals::install().ok();
     let cancel = signals.as_ref().map(|s| s.fd());
-    let (result, resolution) = sources::read(&mut client, &config, start, cancel);
+    let read = sources::read(&mut client, &config, start, cancel);
     // Close the socket (and remove libchrony's client socket dir) first.
     drop(client);
-    let report = render(&result, &resolution, &config);
+    let report = render(
+        &read.sources,
+        &read.resolution,
+        read.selectdata.as_ref(),
+        &config,
+    );
     emit(&report.text, report.state)
 }

@@ -2,7 +2,8 @@
 //! accepts them, and a real daemon (own config, dirs and API listener in a
 //! temp dir) runs `check_chrony_tracking` through the `chrony_tracking`
 //! CheckCommand against harness chronyd; its REST API must report the
-//! expected exit status, output and perfdata.
+//! expected exit status, output and perfdata. And each check's options and
+//! its CheckCommand's arguments match one to one.
 
 mod support;
 
@@ -588,4 +589,94 @@ fn icinga_runs_the_sources_check() {
         )),
         "{output}"
     );
+}
+
+/// The argument blocks of a CheckCommand file: each key (`"-w"`,
+/// `"--require"`) with the text of its `{ ... }`.
+fn command_arguments(conf: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = conf;
+    while let Some(at) = rest.find("\" = {") {
+        let key_start = rest[..at].rfind('"').expect("key opens with a quote") + 1;
+        let key = rest[key_start..at].to_string();
+        let body = &rest[at + 5..];
+        let end = body.find('}').expect("argument block closes");
+        if key.starts_with('-') {
+            out.push((key, body[..end].to_string()));
+        }
+        rest = &body[end..];
+    }
+    out
+}
+
+/// Each option in a binary's `--help`, as (short, long) (`-h`/`-V` left
+/// out: not for a CheckCommand).
+fn help_options(bin: &str) -> Vec<(Option<String>, String)> {
+    let out = Command::new(bin)
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut options = Vec::new();
+    for line in help.lines().map(str::trim_start) {
+        if !line.starts_with('-') {
+            continue;
+        }
+        // The option column ends where two spaces start the description.
+        let head = line.split("  ").next().unwrap_or("");
+        let mut short = None;
+        for token in head.split([' ', ',']) {
+            let token = token.trim_end_matches("...");
+            if token.len() == 2 && token.starts_with('-') {
+                short = Some(token.to_string());
+            } else if token.starts_with("--") {
+                options.push((short.take(), token.to_string()));
+            }
+        }
+    }
+    options.retain(|(_, long)| long != "--help" && long != "--version");
+    assert!(options.len() > 10, "{bin}: {options:?}\n{help}");
+    options
+}
+
+/// Every option of each check has an argument in its shipped CheckCommand
+/// (by its short or long name), every argument is an option, and the
+/// repeatable ones repeat their key for an array.
+#[test]
+fn every_option_has_a_checkcommand_argument() {
+    let sources_bin = env!("CARGO_BIN_EXE_check_chrony_sources");
+    for (bin, file, repeatable) in [
+        (BIN, COMMAND_FILE, &[][..]),
+        (
+            sources_bin,
+            SOURCES_COMMAND_FILE,
+            &["--require", "--ignore"][..],
+        ),
+    ] {
+        let conf = fs::read_to_string(icinga_dir().join(file)).unwrap();
+        let arguments = command_arguments(&conf);
+        let options = help_options(bin);
+        for (short, long) in &options {
+            let found = arguments
+                .iter()
+                .find(|(k, _)| k == long || Some(k) == short.as_ref());
+            let Some((key, body)) = found else {
+                panic!("{file}: no argument for {long} ({short:?})");
+            };
+            let repeats = body.contains("repeat_key = true");
+            assert_eq!(
+                repeats,
+                repeatable.contains(&long.as_str()),
+                "{file}: {key} repeat_key"
+            );
+        }
+        for (key, _) in &arguments {
+            assert!(
+                options
+                    .iter()
+                    .any(|(s, l)| l == key || s.as_deref() == Some(key.as_str())),
+                "{file}: {key} is not an option of {bin}"
+            );
+        }
+    }
 }

@@ -138,10 +138,21 @@ fn every_count_and_state_against_real_chronyd() {
     let (code, out, _) = nobody(&bin, &t, &["-v"]);
     assert_eq!(code, 1, "{out}");
     assert!(line(&out, NOSELECT).contains("not selectable"), "{out}");
+    // UDP serves no selectdata: no reasons on the source lines, and one
+    // line with chronyd's refusal and the documented fix.
+    assert!(!line(&out, NOSELECT).contains("selectdata"), "{out}");
+    let refused: Vec<&str> = out.lines().filter(|l| l.contains("selectdata")).collect();
+    assert_eq!(refused.len(), 1, "{out}");
     assert!(
-        !out.contains("selectdata"),
-        "UDP serves no selectdata:\n{out}"
+        refused[0].starts_with("selectdata not read: ")
+            && refused[0].contains("refused the selectdata report over UDP")
+            && refused[0].contains("Unix socket")
+            && refused[0].contains("opencommands selectdata"),
+        "{out}"
     );
+    // Over the socket, where it is read, no such line.
+    let (_, out, _) = root(&t, &["-v"]);
+    assert!(!out.contains("selectdata not read"), "{out}");
     // -vv: the address that answered, though selectdata was refused there.
     let (_, out, _) = nobody(&bin, &t, &["-vv"]);
     assert!(

@@ -433,7 +433,9 @@ mod tests {
     }
 
     /// Every argument of the shipped Icinga CheckCommand is an option of
-    /// the check, and every option has an argument there.
+    /// the check (the other direction, every option has an argument, with
+    /// `repeat_key` for the repeatable ones, is
+    /// `tests/check_icinga.rs::every_option_has_a_checkcommand_argument`).
     #[test]
     fn icinga_command_matches_the_options() {
         let conf = include_str!("../../icinga/command-chrony-sources.conf");

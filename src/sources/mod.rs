@@ -36,5 +36,5 @@ pub use config::{
 pub use evaluate::{evaluate, Checked, Evaluation, Metric, Problem, Verdict, METRICS};
 pub use label::prefix as perfdata_prefix;
 pub use model::{annotate, Mode, Selection, Selector, Source};
-pub use read::read;
+pub use read::{read, Read};
 pub use render::render;

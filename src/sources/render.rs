@@ -12,15 +12,17 @@ use crate::number;
 use std::fmt::Write;
 
 /// Renders the complete output for a read of the sources report that gave
-/// `result`. A failed read is worded and mapped exactly as
-/// `check_chrony_tracking` does (see [`Config::for_failures`]).
+/// `result`; `selectdata` is why `-v`'s selectdata read failed, if it did.
+/// A failed read is worded and mapped exactly as `check_chrony_tracking`
+/// does (see [`Config::for_failures`]).
 pub fn render(
     result: &Result<Vec<Source>, Error>,
     resolution: &Resolution,
+    selectdata: Option<&Error>,
     config: &Config,
 ) -> Report {
     match result {
-        Ok(sources) => render_sources(sources, resolution, config),
+        Ok(sources) => render_sources(sources, resolution, selectdata, config),
         Err(e) => render_error(e, resolution, &config.for_failures()),
     }
 }
@@ -36,7 +38,12 @@ fn rank(s: State) -> u8 {
     }
 }
 
-fn render_sources(sources: &[Source], resolution: &Resolution, config: &Config) -> Report {
+fn render_sources(
+    sources: &[Source],
+    resolution: &Resolution,
+    selectdata: Option<&Error>,
+    config: &Config,
+) -> Report {
     let e = evaluate(sources, config);
     let mut findings = findings(&e, config);
     findings.sort_by_key(|(s, _)| std::cmp::Reverse(rank(*s)));
@@ -70,6 +77,10 @@ fn render_sources(sources: &[Source], resolution: &Resolution, config: &Config) 
                 "source {m}: required but not in chronyd's sources: {}",
                 config.on_required_failed
             );
+        }
+        if let Some(e) = selectdata {
+            // Why the source lines lack selectdata's reasons, and the fix.
+            let _ = writeln!(text, "selectdata not read: {}", clean(&e.to_string()));
         }
     }
     if config.verbosity >= 2 {

@@ -31,7 +31,7 @@ pub(super) fn run(sources: &[Source], config: &Config) -> Report {
         address: Some(udp()),
         skipped: Vec::new(),
     };
-    render(&Ok(sources.to_vec()), &resolution, config)
+    render(&Ok(sources.to_vec()), &resolution, None, config)
 }
 
 pub(super) fn verbose(level: u8) -> Config {
@@ -75,6 +75,40 @@ fn ok_healthy() {
 #[test]
 fn ok_healthy_verbose() {
     case("ok_healthy_v", &healthy(), &verbose(1), State::Ok);
+}
+
+/// Over UDP chronyd refuses `-v`'s selectdata read: the source lines go
+/// without its reasons, and one line gives the refusal and its fix.
+#[test]
+fn ok_healthy_verbose_selectdata_refused() {
+    let refused = Error::new(
+        ErrorKind::SocketOnly,
+        Some(&udp()),
+        "chronyd refused the selectdata report over UDP: it serves it only on its Unix socket \
+         (read it there as root or chronyd's user, e.g. -H /run/chrony/chronyd.sock, \
+         or open it to the command port with `opencommands selectdata` in chrony.conf, chrony 4.7 or later)",
+    );
+    let resolution = Resolution {
+        address: Some(udp()),
+        skipped: Vec::new(),
+    };
+    let r = render(&Ok(healthy()), &resolution, Some(&refused), &verbose(1));
+    assert_eq!(r.state, State::Ok);
+    let line = r
+        .text
+        .lines()
+        .find(|l| l.starts_with("selectdata not read: "))
+        .unwrap_or_else(|| panic!("{}", r.text));
+    assert!(line.contains("opencommands selectdata"), "{line}");
+    // Only -v shows it.
+    let quiet = render(
+        &Ok(healthy()),
+        &resolution,
+        Some(&refused),
+        &Config::default(),
+    );
+    assert!(!quiet.text.contains("selectdata"), "{}", quiet.text);
+    snap("ok_healthy_v_selectdata_refused", &r);
 }
 
 #[test]
@@ -279,7 +313,7 @@ fn offset_cases() {
 }
 
 fn failed(e: Error, config: &Config) -> Report {
-    render(&Err(e), &Resolution::default(), config)
+    render(&Err(e), &Resolution::default(), None, config)
 }
 
 #[test]
