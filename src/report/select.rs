@@ -29,7 +29,9 @@ impl SelectOptions {
         }
     }
 
-    /// chronyc's four columns: `N`, `P`, `T`, `R` or `-`.
+    /// The four option letters: `N`, `P`, `T`, `R` or `-`. chronyc 4.3
+    /// prints a fifth after them that is always `-` (no option bit behind
+    /// it); the `selectdata` table adds it, values elsewhere do not.
     pub fn letters(self) -> String {
         [
             (self.noselect, 'N'),

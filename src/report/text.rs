@@ -135,8 +135,8 @@ pub fn selectdata(data: &[SelectData]) -> String {
             crate::text::one_line(&s.state.to_string()),
             clip(&s.name, 25),
             if s.authenticated { 'Y' } else { 'N' },
-            s.configured_options.letters(),
-            s.effective_options.letters(),
+            options(s.configured_options),
+            options(s.effective_options),
             ago(s.last_sample_ago),
             fixed(s.score, 1),
             signed_scaled(s.low_limit),
@@ -145,6 +145,14 @@ pub fn selectdata(data: &[SelectData]) -> String {
         );
     }
     out
+}
+
+/// A COpts/EOpts column: chronyc 4.3's `process_cmd_selectdata` prints five
+/// letters, `N`, `P`, `T`, `R` from the option bits and a fifth that is
+/// always `-` (a placeholder in its format, no option bit behind it; neither
+/// chronyd 4.3 nor libchrony 0.2 sends one).
+fn options(o: super::SelectOptions) -> String {
+    format!("{}-", o.letters())
 }
 
 /// Any report field by field: `name : value`, one record after the other,
