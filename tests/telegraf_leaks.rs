@@ -154,7 +154,7 @@ fn failing_gathers_leak_nothing() {
     assert!(chrony.libchrony_leftovers().is_empty());
 }
 
-/// Every report on, against chronyd with six sources of every kind: over
+/// Every report on, against chronyd with seven sources of every kind: over
 /// the socket all eight reports (31 lines a gather), over UDP the four that
 /// chronyd serves there (14 lines) while serverstats, selectdata, ntpdata
 /// and authdata are refused at every gather.
