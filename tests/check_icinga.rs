@@ -553,7 +553,7 @@ fn icinga_runs_the_sources_check() {
             "reach_mean"
         ]
     );
-    assert_eq!(perf[4], "falsetickers=1;0;;0;6");
+    assert_eq!(perf[4], "falsetickers=1;0;;0;7");
     assert_icinga_parses(&perf);
 
     // Both ignored, the required ones usable: OK, with per-source perfdata
@@ -561,7 +561,7 @@ fn icinga_runs_the_sources_check() {
     let r = icinga.wait_for("sources-ok", 0, limit);
     let output = r["output"].as_str().unwrap();
     assert!(
-        output.starts_with("CHRONY OK - 4 sources (2 ignored), 4 reachable, 3 usable"),
+        output.starts_with("CHRONY OK - 5 sources (2 ignored), 5 reachable, 4 usable"),
         "{output}"
     );
     assert!(output.contains("\nsource GPS #"), "{output}");
@@ -572,6 +572,11 @@ fn icinga_runs_the_sources_check() {
     );
     assert!(
         perf.iter().any(|p| p.starts_with("ntp_127_0_0_2_offset=")),
+        "{perf:?}"
+    );
+    // The IPv6 source ::1: its label carries no colon, which Icinga parses.
+    assert!(
+        perf.iter().any(|p| p.starts_with("ntp___1_offset=")),
         "{perf:?}"
     );
     assert!(

@@ -591,14 +591,14 @@ fn freeze_gathers_once_then_follows_the_grid() {
 /// agreeing with the library's own read of the sources report.
 #[test]
 fn once_sends_every_source_of_a_multi_source_chronyd() {
-    use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+    use support::topology::{Topology, DEAD, FALSETICKER, GOOD, IPV6, NOSELECT, REFCLOCK};
     let t = Topology::start();
     for address in [t.udp_address(), t.socket_address()] {
         let (status, lines, stderr) = once(&["-H", &address, "--hostname", "h1"]);
         assert_eq!(status, 0, "{stderr:?}");
         assert!(stderr.is_empty(), "{stderr:?}");
         let values = by_type(&lines);
-        assert_eq!(values.len(), 15 + 8 * 6, "{lines:#?}");
+        assert_eq!(values.len(), 15 + 8 * 7, "{lines:#?}");
         let value = |m: SourceMetric, name: &str| -> String {
             let key = format!("{}-{name}", m.type_name());
             let p = values
@@ -620,7 +620,8 @@ fn once_sends_every_source_of_a_multi_source_chronyd() {
                 assert_eq!(value(SourceMetric::Stratum, &s.name), s.stratum.to_string());
             }
         }
-        for name in GOOD {
+        // The IPv6 source under its address, as collectd's built-in names it.
+        for name in GOOD.into_iter().chain([IPV6]) {
             assert!(["0", "4", "5"].contains(&value(SourceMetric::State, name).as_str()));
             assert_eq!(value(SourceMetric::Reachability, name), "255");
             assert_eq!(value(SourceMetric::Stratum, name), "3");
@@ -731,8 +732,8 @@ fn sources_added_and_deleted_while_gathering() {
                 continue;
             }
             assert!(!lines.iter().any(|l| l.starts_with(added)), "{lines:#?}");
-            // The six sources of the topology are all there.
-            assert_eq!(modes.len(), 6, "{lines:#?}\nstderr: {:?}", plugin.stderr());
+            // The seven sources of the topology are all there.
+            assert_eq!(modes.len(), 7, "{lines:#?}\nstderr: {:?}", plugin.stderr());
             break;
         }
     }

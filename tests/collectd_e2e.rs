@@ -467,7 +467,7 @@ fn agree(identifier: &str, b: f64, o: f64) -> bool {
 #[test]
 fn builtin_chrony_plugin_identifiers_are_all_among_ours() {
     use chrony_plugins::collectd::SourceMetric;
-    use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+    use support::topology::{Topology, DEAD, FALSETICKER, GOOD, IPV6, NOSELECT, REFCLOCK};
     let t = Topology::start();
     let plugin = t.copy_for_nobody(Path::new(collectd_support::bin()));
     let collectd = start_side_by_side(&t.dir.join("collectd"), &plugin, t.cmd_port);
@@ -478,7 +478,7 @@ fn builtin_chrony_plugin_identifiers_are_all_among_ours() {
             .collect()
     };
     // Both have gathered every source: the built-in's 10 tracking values
-    // plus 8 per source (6 sources).
+    // plus 8 per source (7 sources, ::1 among them).
     let start = Instant::now();
     collectd.wait_for("every source from the built-in and from ours", |c| {
         let ids = c.listval();
@@ -486,13 +486,21 @@ fn builtin_chrony_plugin_identifiers_are_all_among_ours() {
             eprintln!("listval:\n{}", ids.join("\n"));
         }
         let b = builtin(&ids);
-        b.len() >= 10 + 8 * 6 && b.iter().all(|id| ids.contains(&ours(id)))
+        b.len() >= 10 + 8 * 7 && b.iter().all(|id| ids.contains(&ours(id)))
     });
     let ids = collectd.listval();
     let b = builtin(&ids);
-    assert_eq!(b.len(), 10 + 8 * 6, "{b:#?}");
+    assert_eq!(b.len(), 10 + 8 * 7, "{b:#?}");
     // Every source under its name, with all eight values.
-    for name in [GOOD[0], GOOD[1], FALSETICKER, NOSELECT, DEAD, REFCLOCK] {
+    for name in [
+        GOOD[0],
+        GOOD[1],
+        FALSETICKER,
+        NOSELECT,
+        DEAD,
+        IPV6,
+        REFCLOCK,
+    ] {
         for metric in SourceMetric::ALL {
             let id = format!("{SIDE_HOST}/chrony/{}-{name}", metric.type_name());
             assert!(b.contains(&id), "the built-in has no {id}: {b:#?}");

@@ -70,7 +70,7 @@ fn thousand_gathers_stay_flat() {
     );
 }
 
-/// The same with every default report on a chronyd with six sources
+/// The same with every default report on a chronyd with seven sources
 /// (tracking, sources and sourcestats each gather, one of the sources never
 /// answering, one a reference clock), over UDP and the Unix socket.
 #[test]
@@ -84,7 +84,7 @@ fn thousand_gathers_of_every_source_stay_flat() {
         gathers(&plugin, 100);
         let (fds, rss) = (plugin.fd_count(), plugin.rss_kib());
         gathers(&plugin, 1000);
-        flat_then_stop(&mut plugin, &address, " (6 sources)", (fds, rss));
+        flat_then_stop(&mut plugin, &address, " (7 sources)", (fds, rss));
         assert_eq!(plugin.stderr(), Vec::<String>::new());
     }
     assert_eq!(t.libchrony_leftovers(), Vec::<std::path::PathBuf>::new());

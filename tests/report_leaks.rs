@@ -25,7 +25,7 @@ fn thousand_sources_reads_leak_nothing() {
     for address in [t.socket_address(), t.udp_address()] {
         let mut c = client(&address);
         for _ in 0..1000 {
-            assert_eq!(c.sources(TIMEOUT).unwrap().len(), 6);
+            assert_eq!(c.sources(TIMEOUT).unwrap().len(), 7);
         }
         for kind in ReportKind::ALL {
             // rtcdata, smoothing and (over UDP) the socket-only reports fail.

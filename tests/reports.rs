@@ -9,7 +9,7 @@ use chrony_plugins::{
     SourceMode, SourceState, SourceStats, Target, Tracking,
 };
 use std::time::Duration;
-use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+use support::topology::{Topology, DEAD, FALSETICKER, GOOD, IPV6, NOSELECT, REFCLOCK};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -26,8 +26,8 @@ fn find<'a>(sources: &'a [Source], name: &str) -> &'a Source {
 
 /// What each source of the topology must look like in any read.
 fn assert_topology(sources: &[Source]) {
-    assert_eq!(sources.len(), 6, "{sources:#?}");
-    for good in GOOD {
+    assert_eq!(sources.len(), 7, "{sources:#?}");
+    for good in GOOD.into_iter().chain([IPV6]) {
         let s = find(sources, good);
         assert_eq!(s.address, Some(good.parse().unwrap()));
         assert_eq!(s.mode, SourceMode::Server);
@@ -123,7 +123,10 @@ fn every_report_over_the_socket() {
     assert!(tracking.is_synchronised(), "{tracking:?}");
 
     let stats: Vec<SourceStats> = c.read(TIMEOUT).unwrap();
-    assert_eq!(stats.len(), 6, "{stats:#?}");
+    assert_eq!(stats.len(), 7, "{stats:#?}");
+    let v6 = stats.iter().find(|s| s.name == IPV6).expect("::1 stats");
+    assert_eq!(v6.address, Some(IPV6.parse().unwrap()), "{v6:?}");
+    assert!(v6.samples > 0, "{v6:?}");
     let gps = stats
         .iter()
         .find(|s| s.name == REFCLOCK)
@@ -135,7 +138,7 @@ fn every_report_over_the_socket() {
     assert_eq!(dead.samples, 0, "{dead:?}");
 
     let select: Vec<SelectData> = c.read(TIMEOUT).unwrap();
-    assert_eq!(select.len(), 6, "{select:#?}");
+    assert_eq!(select.len(), 7, "{select:#?}");
     let by = |name: &str| select.iter().find(|s| s.name == name).unwrap();
     assert_eq!(by(FALSETICKER).state, 'x');
     assert_eq!(by(FALSETICKER).state_name.as_deref(), Some("falseticker"));
@@ -146,7 +149,13 @@ fn every_report_over_the_socket() {
 
     let activity: Vec<Activity> = c.read(TIMEOUT).unwrap();
     assert_eq!(activity.len(), 1);
-    assert_eq!(activity[0].online, 5, "{activity:?}");
+    // Every NTP source is online; one may still be in its iburst (chronyd
+    // counts those apart) when the read comes right after settling.
+    assert_eq!(
+        activity[0].online + activity[0].burst_online,
+        6,
+        "{activity:?}"
+    );
 
     let server: Vec<ServerStats> = c.read(TIMEOUT).unwrap();
     assert!(server[0].command_requests > 0, "{server:?}");
@@ -155,9 +164,14 @@ fn every_report_over_the_socket() {
         "chronyd 4.3 sends it"
     );
 
-    // The reference clock has no NTP data: 5 NTP sources of 6.
+    // The reference clock has no NTP data: 6 NTP sources of 7.
     let ntp: Vec<NtpData> = c.read(TIMEOUT).unwrap();
-    assert_eq!(ntp.len(), 5, "{ntp:#?}");
+    assert_eq!(ntp.len(), 6, "{ntp:#?}");
+    let v6 = ntp
+        .iter()
+        .find(|n| n.remote_address == Some(IPV6.parse().unwrap()))
+        .unwrap_or_else(|| panic!("no NTP data of ::1: {ntp:#?}"));
+    assert_eq!(v6.local_address, Some(IPV6.parse().unwrap()), "{v6:?}");
     let good = ntp
         .iter()
         .find(|n| n.remote_address == Some(GOOD[0].parse().unwrap()))
@@ -165,7 +179,7 @@ fn every_report_over_the_socket() {
     assert_eq!((good.stratum, good.mode.as_deref()), (3, Some("server")));
     assert!(good.received_good > 0, "{good:?}");
     let report = c.report(ReportKind::NtpData, TIMEOUT).unwrap();
-    assert_eq!(report.records.len(), 6);
+    assert_eq!(report.records.len(), 7);
     assert_eq!(
         report
             .records
@@ -176,7 +190,7 @@ fn every_report_over_the_socket() {
     );
 
     let auth: Vec<AuthData> = c.read(TIMEOUT).unwrap();
-    assert_eq!(auth.len(), 5, "{auth:#?}");
+    assert_eq!(auth.len(), 6, "{auth:#?}");
     assert!(auth.iter().all(|a| a.mode.as_deref() == Some("none")));
 
     // The topology's client has `smoothtime`: the smoothing report answers.
@@ -254,18 +268,18 @@ fn sources_read_while_sources_come_and_go() {
     for _ in 0..300 {
         let sources = c.sources(TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
         let n = sources.len();
-        assert!(n == 6 || n == 7, "{sources:#?}");
-        seen[n - 6] += 1;
+        assert!(n == 7 || n == 8, "{sources:#?}");
+        seen[n - 7] += 1;
         let stats = c
             .read::<SourceStats>(TIMEOUT)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(stats.len() == 6 || stats.len() == 7);
+        assert!(stats.len() == 7 || stats.len() == 8);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let rounds = churn.join().unwrap();
     assert!(rounds > 0);
     eprintln!(
-        "reads with 6 sources: {}, with 7: {}, churn rounds: {rounds}",
+        "reads with 7 sources: {}, with 8: {}, churn rounds: {rounds}",
         seen[0], seen[1]
     );
 }
@@ -280,7 +294,7 @@ fn client_moves_to_another_thread() {
         (c, n)
     });
     let (mut c, n) = handle.join().unwrap();
-    assert_eq!(n, 6);
+    assert_eq!(n, 7);
     c.tracking(TIMEOUT).unwrap();
 }
 
@@ -298,16 +312,16 @@ fn concurrent_clients_on_many_threads_read_addresses_intact() {
                 for _ in 0..50 {
                     let stats: Vec<SourceStats> = c.read(TIMEOUT).unwrap();
                     for s in &stats {
-                        if let Some(ip) = s.address {
+                        match s.address {
                             // sourcestats' reference ID of an IPv4 source is the address.
-                            assert_eq!(
-                                u32::from(match ip {
-                                    std::net::IpAddr::V4(v4) => v4,
-                                    other => panic!("{other}"),
-                                }),
-                                s.reference_id,
-                                "{s:?}"
-                            );
+                            Some(std::net::IpAddr::V4(v4)) => {
+                                assert_eq!(u32::from(v4), s.reference_id, "{s:?}")
+                            }
+                            // Of an IPv6 source it is a hash: the name must still match.
+                            Some(std::net::IpAddr::V6(v6)) => {
+                                assert_eq!((v6.to_string(), s.name.as_str()), (IPV6.into(), IPV6))
+                            }
+                            None => {}
                         }
                     }
                 }
@@ -354,6 +368,12 @@ fn chrony_report_sources_text_is_chronycs() {
         assert_eq!(code, 0, "{err}");
         let theirs = t.chronyc(&["sources"]);
         if head(&ours) == head(&theirs) {
+            // The IPv6 source's address column, as chronyc -n prints it.
+            assert!(
+                ours.lines()
+                    .any(|l| l.starts_with("^") && l[3..].starts_with("::1 ")),
+                "{ours}"
+            );
             return;
         }
         last = format!("ours:\n{ours}chronyc:\n{theirs}");
@@ -394,7 +414,7 @@ fn chrony_report_every_report_over_the_socket() {
         assert_eq!(v["report"], kind.name());
         assert_eq!(v["address"], t.socket_address());
         let records = v["records"].as_array().unwrap();
-        let expected = if kind.per_source() { 6 } else { 1 };
+        let expected = if kind.per_source() { 7 } else { 1 };
         assert_eq!(records.len(), expected, "{kind}: {json}");
     }
     // Reference clocks have no NTP data: null in JSON, said so in text.
@@ -435,7 +455,12 @@ fn chrony_report_as_nobody_over_udp() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let records = v["records"].as_array().unwrap();
-    assert_eq!(records.len(), 6);
+    assert_eq!(records.len(), 7);
+    let v6 = records.iter().find(|r| r["name"] == IPV6).unwrap();
+    assert_eq!(
+        (v6["address"].as_str(), v6["mode"].as_str()),
+        (Some(IPV6), Some("server"))
+    );
     let x = records.iter().find(|r| r["name"] == FALSETICKER).unwrap();
     assert_eq!(x["state"], "falseticker");
     let gps = records.iter().find(|r| r["name"] == REFCLOCK).unwrap();

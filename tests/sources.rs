@@ -9,7 +9,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+use support::topology::{Topology, DEAD, FALSETICKER, GOOD, IPV6, NOSELECT, REFCLOCK};
 
 const BIN: &str = env!("CARGO_BIN_EXE_check_chrony_sources");
 
@@ -67,7 +67,7 @@ fn every_count_and_state_against_real_chronyd() {
     let start = std::time::Instant::now();
     let rows = loop {
         let rows = t.chronyc_sources();
-        if rows.len() == 6 && rows.iter().all(|r| r.reach == 0o377 || r.name == DEAD) {
+        if rows.len() == 7 && rows.iter().all(|r| r.reach == 0o377 || r.name == DEAD) {
             break rows;
         }
         assert!(
@@ -79,9 +79,9 @@ fn every_count_and_state_against_real_chronyd() {
     // What chrony's own client sees: the check must count the same.
     let usable = rows.iter().filter(|r| "*+-".contains(r.state)).count();
     let reachable = rows.iter().filter(|r| r.reach != 0).count();
-    assert_eq!((rows.len(), usable, reachable), (6, 3, 5), "{rows:?}");
+    assert_eq!((rows.len(), usable, reachable), (7, 4, 6), "{rows:?}");
 
-    // Defaults: the falseticker and the dead server warn, 3 usable is OK.
+    // Defaults: the falseticker and the dead server warn, 4 usable is OK.
     for (code, out, err) in [nobody(&bin, &t, &[]), root(&t, &[])] {
         assert_eq!(code, 1, "{out}{err}");
         assert!(err.is_empty(), "{err}");
@@ -96,18 +96,18 @@ fn every_count_and_state_against_real_chronyd() {
             "{text}"
         );
         assert!(
-            text.contains("6 sources, 5 reachable, 3 usable, 1 falseticker, 0 jittery, selected "),
+            text.contains("7 sources, 6 reachable, 4 usable, 1 falseticker, 0 jittery, selected "),
             "{text}"
         );
-        assert_eq!(perf(&items, "sources"), "sources=6;;;0");
-        assert_eq!(perf(&items, "reachable"), "reachable=5;;1:;0;6");
-        assert_eq!(perf(&items, "usable"), "usable=3;3:;1:;0;6");
+        assert_eq!(perf(&items, "sources"), "sources=7;;;0");
+        assert_eq!(perf(&items, "reachable"), "reachable=6;;1:;0;7");
+        assert_eq!(perf(&items, "usable"), "usable=4;3:;1:;0;7");
         assert_eq!(perf(&items, "selected"), "selected=1;;;0;1");
-        assert_eq!(perf(&items, "falsetickers"), "falsetickers=1;0;;0;6");
+        assert_eq!(perf(&items, "falsetickers"), "falsetickers=1;0;;0;7");
         assert_eq!(perf(&items, "reach_worst"), "reach_worst=0%;50:;;0;100");
-        // 5 sources at 100 %, one at 0 %.
+        // 6 sources at 100 %, one at 0 %.
         assert!(
-            perf(&items, "reach_mean").starts_with("reach_mean=83.3"),
+            perf(&items, "reach_mean").starts_with("reach_mean=85.7"),
             "{items:?}"
         );
     }
@@ -133,6 +133,12 @@ fn every_count_and_state_against_real_chronyd() {
     assert!(line(&out, REFCLOCK).starts_with("source GPS #"), "{out}");
     assert!(
         line(&out, GOOD[0]).contains("reach 377 (100%), stratum 3, poll -2"),
+        "{out}"
+    );
+    // The IPv6 source by its address as chronyd names it (`source ::1 `).
+    assert!(
+        line(&out, IPV6).contains(" server, ")
+            && line(&out, IPV6).contains("reach 377 (100%), stratum 3, poll -2"),
         "{out}"
     );
     let (code, out, _) = nobody(&bin, &t, &["-v"]);
@@ -165,7 +171,7 @@ fn every_count_and_state_against_real_chronyd() {
     let (code, out, _) = nobody(&bin, &t, &ignore);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.starts_with("CHRONY OK - 4 sources (2 ignored), 4 reachable, 3 usable, 0 falsetickers"),
+        out.starts_with("CHRONY OK - 5 sources (2 ignored), 5 reachable, 4 usable, 0 falsetickers"),
         "{out}"
     );
     // ... and --require of good ones keeps it OK, refclock by refid.
@@ -180,6 +186,13 @@ fn every_count_and_state_against_real_chronyd() {
     ]);
     let (code, out, _) = root(&t, &args);
     assert_eq!(code, 0, "{out}");
+    // The IPv6 source, in any spelling of its address.
+    for spelling in [IPV6, "0:0:0:0:0:0:0:1", "[::1]", "0::0001"] {
+        let mut args = ignore.to_vec();
+        args.extend(["--require", spelling]);
+        let (code, out, _) = nobody(&bin, &t, &args);
+        assert_eq!(code, 0, "--require {spelling}: {out}");
+    }
 
     // --require: missing, unreachable, not usable are CRITICAL.
     for (name, why) in [
@@ -209,26 +222,26 @@ fn every_count_and_state_against_real_chronyd() {
     }
 
     // Count ranges.
-    let (code, out, _) = nobody(&bin, &t, &["-m", "4:"]);
+    let (code, out, _) = nobody(&bin, &t, &["-m", "5:"]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.starts_with("CHRONY WARNING - usable 3 outside 4: (WARNING)"),
+        out.starts_with("CHRONY WARNING - usable 4 outside 5: (WARNING)"),
         "{out}"
     );
-    let (code, out, _) = nobody(&bin, &t, &["-n", "4:"]);
+    let (code, out, _) = nobody(&bin, &t, &["-n", "5:"]);
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.starts_with("CHRONY CRITICAL - usable 3 outside 4: (CRITICAL)"),
+        out.starts_with("CHRONY CRITICAL - usable 4 outside 5: (CRITICAL)"),
         "{out}"
     );
-    let (code, out, _) = nobody(&bin, &t, &["--reachable-critical", "6:"]);
+    let (code, out, _) = nobody(&bin, &t, &["--reachable-critical", "7:"]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("reachable 5 outside 6: (CRITICAL)"), "{out}");
+    assert!(out.contains("reachable 6 outside 7: (CRITICAL)"), "{out}");
     let (code, out, _) = nobody(&bin, &t, &["--falsetickers-critical", "0"]);
     assert_eq!(code, 2, "{out}");
     let (code, out, _) = nobody(&bin, &t, &["--reach-mean-critical", "90:"]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("reach_mean 83.3"), "{out}");
+    assert!(out.contains("reach_mean 85.7"), "{out}");
     // Every default switched off: OK even with the dead server and the falseticker.
     let (code, out, _) = nobody(
         &bin,
@@ -255,12 +268,22 @@ fn every_count_and_state_against_real_chronyd() {
         "ntp_127_0_0_2_offset",
         "ntp_127_0_0_2_offset_bound",
         "ntp_127_0_0_6_reach",
+        "ntp___1_reach",
+        "ntp___1_offset",
+        "ntp___1_offset_bound",
         "ref_GPS_reach",
         "ref_GPS_offset",
         "ref_GPS_stratum",
     ] {
         perf(&items, label);
     }
+    // No label carries the address's colons (`::` would break parsers).
+    assert!(
+        items
+            .iter()
+            .all(|i| !i.split('=').next().unwrap().contains(':')),
+        "{items:?}"
+    );
     assert!(
         !items.iter().any(|i| i.starts_with("ntp_127_0_0_6_offset")),
         "no sample: {items:?}"

@@ -13,7 +13,7 @@ use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 use support::line_protocol::split_unquoted;
-use support::topology::{Topology, DEAD, FALSETICKER, GOOD, NOSELECT, REFCLOCK};
+use support::topology::{Topology, DEAD, FALSETICKER, GOOD, IPV6, NOSELECT, REFCLOCK};
 
 const ALL: &str = "tracking,sources,sourcestats,activity,serverstats,selectdata,ntpdata,authdata";
 const INPUTS_CHRONY: &str = "tracking,sources,sourcestats,activity,serverstats";
@@ -103,17 +103,19 @@ fn every_measurement_over_the_socket_for_every_kind_of_source() {
     assert!(points.iter().all(|p| p.tag("source") == socket), "{text}");
     let count = |m: &str| of(&points, m).len();
     assert_eq!(count("chrony"), 1, "{text}");
-    assert_eq!(count("chrony_sources"), 6, "{text}");
-    assert_eq!(count("chrony_sourcestats"), 6, "{text}");
-    assert_eq!(count("chrony_selectdata"), 6, "{text}");
+    assert_eq!(count("chrony_sources"), 7, "{text}");
+    assert_eq!(count("chrony_sourcestats"), 7, "{text}");
+    assert_eq!(count("chrony_selectdata"), 7, "{text}");
     assert_eq!(count("chrony_activity"), 1, "{text}");
     assert_eq!(count("chrony_serverstats"), 1, "{text}");
     // No NTP or authentication data for the reference clock.
-    assert_eq!(count("chrony_ntpdata"), 5, "{text}");
-    assert_eq!(count("chrony_authdata"), 5, "{text}");
+    assert_eq!(count("chrony_ntpdata"), 6, "{text}");
+    assert_eq!(count("chrony_authdata"), 6, "{text}");
 
     let sources = of(&points, "chrony_sources");
-    for good in GOOD {
+    // The IPv6 source's `peer` is its address as inputs.chrony prints it
+    // (Go's net.IP String: RFC 5952, `::1`), in the tag and the `ip` field.
+    for good in GOOD.into_iter().chain([IPV6]) {
         let p = by_peer(&sources, good);
         assert_eq!(p.field("ip"), format!("\"{good}\""));
         assert_eq!(p.field("mode"), "\"client\"");
@@ -143,13 +145,14 @@ fn every_measurement_over_the_socket_for_every_kind_of_source() {
     // chronyd sends the refid "GPS\0" where the address goes.
     assert_eq!(gps.field("ip"), "\"71.80.83.0\"");
     let indexes: Vec<&str> = sources.iter().map(|p| p.field("index")).collect();
-    assert_eq!(indexes, ["0i", "1i", "2i", "3i", "4i", "5i"]);
+    assert_eq!(indexes, ["0i", "1i", "2i", "3i", "4i", "5i", "6i"]);
 
     let stats = of(&points, "chrony_sourcestats");
     let gps = by_peer(&stats, REFCLOCK);
     assert_eq!(gps.field("ip"), "\"::\"");
     assert_eq!(gps.tag("reference_id"), "47505300");
     assert_eq!(by_peer(&stats, GOOD[0]).tag("reference_id"), "7F000002");
+    assert_eq!(by_peer(&stats, IPV6).field("ip"), "\"::1\"");
 
     let select = of(&points, "chrony_selectdata");
     assert_eq!(by_peer(&select, NOSELECT).field("state"), "\"N\"");
@@ -158,20 +161,24 @@ fn every_measurement_over_the_socket_for_every_kind_of_source() {
         "\"N---\""
     );
     assert_eq!(by_peer(&select, FALSETICKER).field("state"), "\"x\"");
+    assert!(by_peer(&select, IPV6).field("state").len() == 3);
 
     let ntp = of(&points, "chrony_ntpdata");
     let good = by_peer(&ntp, GOOD[0]);
     assert_eq!(good.field("stratum"), "3i");
     assert_eq!(good.field("mode"), "\"server\"");
     assert_eq!(by_peer(&ntp, DEAD).field("total_rx"), "0i");
+    assert_eq!(by_peer(&ntp, IPV6).field("stratum"), "3i");
 
     let auth = of(&points, "chrony_authdata");
     assert_eq!(by_peer(&auth, GOOD[1]).field("mode"), "\"none\"");
     assert!(auth.iter().all(|p| p.tag("peer") != REFCLOCK));
 
     let activity = &of(&points, "chrony_activity")[0];
-    // The five NTP sources (activity does not count reference clocks).
-    assert_eq!(activity.field("online"), "5i", "{activity:?}");
+    // The six NTP sources (activity does not count reference clocks);
+    // one may still be in its iburst, which chronyd counts apart.
+    let n = |f: &str| -> u32 { activity.field(f).trim_end_matches('i').parse().unwrap() };
+    assert_eq!(n("online") + n("burst_online"), 6, "{activity:?}");
 
     // chronyd 4.3 sends serverstats v3: inputs.chrony's 11 fields.
     let server = &of(&points, "chrony_serverstats")[0];
@@ -204,7 +211,7 @@ fn every_measurement_over_the_socket_for_every_kind_of_source() {
     let points: Vec<Point> = text.lines().map(parse).collect();
     let mut peers: Vec<&str> = points.iter().map(|p| p.tag("peer")).collect();
     peers.sort();
-    let mut want = vec![GOOD[0], GOOD[1], FALSETICKER, NOSELECT, DEAD];
+    let mut want = vec![GOOD[0], GOOD[1], FALSETICKER, NOSELECT, DEAD, IPV6];
     want.sort();
     assert_eq!(peers, want, "{text}");
     assert!(t.libchrony_leftovers().is_empty());
@@ -234,14 +241,14 @@ fn refused_serverstats_over_udp_gives_one_error_and_the_rest_every_gather() {
     let out = support::lines_of(child.stdout.take().unwrap());
     let err = support::lines_of(child.stderr.take().unwrap());
     let mut stdin = child.stdin.take().unwrap();
-    // tracking 1 + sources 6 + sourcestats 6 + activity 1.
+    // tracking 1 + sources 7 + sourcestats 7 + activity 1.
     for _ in 0..3 {
         stdin.write_all(b"\n").unwrap();
-        let got = take(&out, 14, Duration::from_secs(5));
+        let got = take(&out, 16, Duration::from_secs(5));
         let points: Vec<Point> = got.iter().map(|l| parse(l)).collect();
         assert_eq!(of(&points, "chrony").len(), 1);
-        assert_eq!(of(&points, "chrony_sources").len(), 6);
-        assert_eq!(of(&points, "chrony_sourcestats").len(), 6);
+        assert_eq!(of(&points, "chrony_sources").len(), 7);
+        assert_eq!(of(&points, "chrony_sourcestats").len(), 7);
         assert_eq!(of(&points, "chrony_activity").len(), 1);
         assert!(points.iter().all(|p| p.tag("source") == udp));
     }
@@ -276,7 +283,7 @@ fn old_name_is_the_same_program() {
             .collect::<Vec<_>>()
     };
     let new = run(bin());
-    assert_eq!(new.len(), 7, "{new:?}");
+    assert_eq!(new.len(), 8, "{new:?}");
     assert_eq!(run(old_bin()), new);
 
     // Without --metrics, the old name writes what it always wrote.

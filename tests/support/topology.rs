@@ -7,12 +7,14 @@
 //! | 127.0.0.4 | a good server, `offset 1` on the client's line: its time disagrees with the rest | `x` |
 //! | 127.0.0.5 | a good server, `noselect` | `?`, reachable |
 //! | 127.0.0.6 | no server at all (nothing listens) | `?`, reach 0 |
+//! | ::1 | a good server on IPv6 loopback (`local stratum 3`) | `*` or `+`/`-` |
 //! | GPS | `refclock SOCK`, fed samples by a thread of the test | `*` or `+`/`-` |
 //!
 //! chronyd keys sources by IP address, so each source has its own loopback
 //! address (all of 127.0.0.0/8 reaches `lo` on Linux); each server chronyd
-//! binds its own (`bindaddress`) on a free port. Three good sources (two
-//! servers and the reference clock) out-vote the one with the offset, which
+//! binds its own (`bindaddress`) on a free port; `::1` is one more address,
+//! so that the IPv6 path (address family 2 in the reports) is read live.
+//! Four good sources (three servers and the reference clock) out-vote the one with the offset, which
 //! chronyd's selection then marks a falseticker. The client also has
 //! `smoothtime`, so that the `smoothing` report answers (`rtcdata` cannot:
 //! test machines have no RTC).
@@ -25,7 +27,7 @@ use super::{
     spawn_chronyd,
 };
 use std::fs;
-use std::net::{Ipv4Addr, UdpSocket};
+use std::net::{IpAddr, UdpSocket};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -45,6 +47,8 @@ pub const FALSETICKER: &str = "127.0.0.4";
 pub const NOSELECT: &str = "127.0.0.5";
 /// The address where nothing answers.
 pub const DEAD: &str = "127.0.0.6";
+/// A good server on the IPv6 loopback address.
+pub const IPV6: &str = "::1";
 /// The reference clock's refid.
 pub const REFCLOCK: &str = "GPS";
 
@@ -68,10 +72,10 @@ pub struct Topology {
 
 /// A port that was free on `ip` a moment ago.
 fn free_port_on(ip: &str) -> u16 {
-    UdpSocket::bind((ip.parse::<Ipv4Addr>().expect("an IPv4 address"), 0))
+    UdpSocket::bind((ip.parse::<IpAddr>().expect("an IP address"), 0))
         .and_then(|s| s.local_addr())
         .unwrap_or_else(|e| {
-            panic!("bind a UDP socket on {ip} ({e}): loopback must route 127.0.0.0/8")
+            panic!("bind a UDP socket on {ip} ({e}): loopback must route 127.0.0.0/8 and have ::1")
         })
         .port()
 }
@@ -124,7 +128,7 @@ impl Topology {
         };
 
         let mut lines = String::new();
-        let serving = GOOD.iter().chain([&FALSETICKER, &NOSELECT]);
+        let serving = GOOD.iter().chain([&FALSETICKER, &NOSELECT, &IPV6]);
         for (i, ip) in serving.enumerate() {
             let port = free_port_on(ip);
             let srv_run = private_subdir(&dir, &format!("srv{i}"));
@@ -132,7 +136,7 @@ impl Topology {
             fs::write(
                 &conf,
                 format!(
-                    "port {port}\nbindaddress {ip}\nlocal stratum 3\nallow 127.0.0.0/8\ncmdport 0\n\
+                    "port {port}\nbindaddress {ip}\nlocal stratum 3\nallow 127.0.0.0/8\nallow ::1/128\ncmdport 0\n\
                      bindcmdaddress {}/chronyd.sock\npidfile {}/server{i}.pid\n",
                     srv_run.display(),
                     dir.display()
@@ -224,6 +228,7 @@ impl Topology {
                     state(name).is_some_and(|(s, reach)| "*+-".contains(s) && reach != 0)
                 };
                 if GOOD.iter().all(|g| usable(g))
+                    && usable(IPV6)
                     && usable(REFCLOCK)
                     && state(FALSETICKER).is_some_and(|(s, _)| s == 'x')
                     && state(NOSELECT).is_some_and(|(s, reach)| s == '?' && reach != 0)
