@@ -568,8 +568,8 @@ fn chrony_report_selectdata_text_is_chronycs() {
         let (code, ours, err) = run(report_cmd(&["selectdata", "-H", &t.socket_address()]));
         assert_eq!(code, 0, "{err}");
         let theirs = t.chronyc(&["selectdata"]);
-        // Six sources: two good, the falseticker, noselect, dead, GPS.
-        assert_eq!(theirs.lines().count(), 2 + 6, "{theirs}");
+        // Seven sources: two good, the falseticker, noselect, dead, GPS, ::1.
+        assert_eq!(theirs.lines().count(), 2 + 7, "{theirs}");
         if fixed(&ours) == fixed(&theirs) {
             let noselect = ours.lines().find(|l| l.contains(NOSELECT)).unwrap();
             assert!(noselect.contains(" N N---- N---- "), "{ours}");
