@@ -142,7 +142,8 @@ impl Limits {
         (State::Ok, None)
     }
 
-    fn is_empty(&self) -> bool {
+    /// Whether neither range is set (the metric is not evaluated).
+    pub fn is_empty(&self) -> bool {
         self.warning.is_none() && self.critical.is_none()
     }
 }

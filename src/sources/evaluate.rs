@@ -71,7 +71,7 @@ impl Metric {
             Metric::ReachMean => Some(&t.reach_mean),
             Metric::Sources | Metric::Selected => None,
         }
-        .filter(|l| l.warning.is_some() || l.critical.is_some())
+        .filter(|l| !l.is_empty())
     }
 }
 
@@ -148,8 +148,8 @@ impl Evaluation<'_> {
 /// Evaluates `sources` as `config` asks.
 pub fn evaluate<'a>(sources: &'a [Source], config: &'a Config) -> Evaluation<'a> {
     let t = &config.thresholds;
-    let offset_limits = Some(&t.offset).filter(|l| l.warning.is_some() || l.critical.is_some());
-    let reach_limits = Some(&t.reach_worst).filter(|l| l.warning.is_some() || l.critical.is_some());
+    let offset_limits = Some(&t.offset).filter(|l| !l.is_empty());
+    let reach_limits = Some(&t.reach_worst).filter(|l| !l.is_empty());
     let verdicts: Vec<Verdict> = sources
         .iter()
         .map(|source| {

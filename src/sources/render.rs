@@ -384,7 +384,7 @@ fn perfdata(e: &Evaluation, config: &Config) -> String {
     }
     if config.perfdata_sources {
         let t = &config.thresholds;
-        let reach = Some(&t.reach_worst).filter(|l| l.warning.is_some() || l.critical.is_some());
+        let reach = Some(&t.reach_worst).filter(|l| !l.is_empty());
         // Numbered over every source, so that ignoring one renames none.
         let prefixes = label::prefixes(e.sources.iter().map(|v| v.source));
         for (v, p) in e.sources.iter().zip(prefixes).filter(|(v, _)| !v.ignored) {
