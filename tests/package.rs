@@ -158,6 +158,34 @@ impl Drop for TempDir {
     }
 }
 
+/// The names of Cargo.toml's `[[bin]]` targets: what every package must
+/// carry, so a new binary cannot be left out of one of them unnoticed.
+fn binaries() -> Vec<String> {
+    let manifest = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if let Some(name) = line.strip_prefix("name = \"").filter(|_| in_bin) {
+            names.push(name.trim_end_matches('"').to_string());
+        }
+    }
+    assert!(!names.is_empty(), "no [[bin]] in Cargo.toml");
+    names
+}
+
+/// Where a package installs binary `name`: the checks into the monitoring
+/// plugin directory `plugins`, the rest into `bin`.
+fn installed<'a>(name: &str, plugins: &'a str, bin: &'a str) -> String {
+    let dir = if name.starts_with("check_") {
+        plugins
+    } else {
+        bin
+    };
+    format!("{dir}{name}")
+}
+
 /// The binaries' highest GLIBC_ version, as scripts/package measured it.
 #[test]
 fn binaries_need_at_most_glibc_2_28() {
@@ -180,11 +208,7 @@ fn binaries_need_at_most_glibc_2_28() {
         seen += 1;
     }
     // Every [[bin]] of Cargo.toml, and libchrony.
-    let bins = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.trim() == "[[bin]]")
-        .count();
+    let bins = binaries().len();
     assert_eq!(seen, bins + 1, "{bins} binaries and libchrony: {report}");
 }
 
@@ -216,21 +240,18 @@ fn deb_metadata_and_lintian() {
         .filter_map(|l| l.split_whitespace().last())
         .map(|p| p.trim_start_matches('.').to_string())
         .collect();
-    for expected in [
-        "/usr/lib/nagios/plugins/check_chrony_tracking",
-        "/usr/lib/nagios/plugins/check_chrony_sources",
-        "/usr/bin/chrony-tracking",
-        "/usr/bin/chrony-report",
-        "/usr/bin/telegraf-chrony",
-        "/usr/bin/telegraf-chrony-tracking",
-        "/usr/bin/collectd-chrony-tracking",
+    let bins = binaries()
+        .iter()
+        .map(|b| installed(b, "/usr/lib/nagios/plugins/", "/usr/bin/"))
+        .collect::<Vec<_>>();
+    for expected in bins.iter().map(String::as_str).chain([
         "/usr/lib/chrony-plugins/libchrony.so.0",
         "/usr/share/doc/chrony-plugins/copyright",
         "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-tracking.conf",
         "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-sources.conf",
         "/usr/share/doc/chrony-plugins/examples/telegraf/chrony-tracking.conf",
         "/usr/share/doc/chrony-plugins/examples/collectd/chrony-tracking.conf",
-    ] {
+    ]) {
         assert!(
             files.contains(expected),
             "{expected} not in the .deb: {files:?}"
@@ -282,16 +303,11 @@ fn deb_metadata_and_lintian() {
         assert!(copyright.contains(needle), "copyright lacks {needle:?}");
     }
     // RUNPATH: the private directory, nothing from the build host.
-    for bin in [
-        "usr/lib/nagios/plugins/check_chrony_tracking",
-        "usr/lib/nagios/plugins/check_chrony_sources",
-        "usr/bin/chrony-tracking",
-        "usr/bin/chrony-report",
-        "usr/bin/telegraf-chrony",
-        "usr/bin/telegraf-chrony-tracking",
-        "usr/bin/collectd-chrony-tracking",
-    ] {
-        let dynamic = run_ok(Command::new("readelf").arg("-d").arg(unpacked.0.join(bin)));
+    for bin in binaries()
+        .iter()
+        .map(|b| installed(b, "usr/lib/nagios/plugins/", "usr/bin/"))
+    {
+        let dynamic = run_ok(Command::new("readelf").arg("-d").arg(unpacked.0.join(&bin)));
         assert!(
             dynamic.contains("Library runpath: [/usr/lib/chrony-plugins]"),
             "{bin}: {dynamic}"
@@ -515,14 +531,11 @@ fn tarball_runs_with_env_i_and_its_own_libchrony() {
         .unwrap()
         .unwrap()
         .path();
-    for file in [
-        "bin/check_chrony_tracking",
-        "bin/check_chrony_sources",
-        "bin/chrony-tracking",
-        "bin/chrony-report",
-        "bin/telegraf-chrony",
-        "bin/telegraf-chrony-tracking",
-        "bin/collectd-chrony-tracking",
+    let bins = binaries()
+        .iter()
+        .map(|b| format!("bin/{b}"))
+        .collect::<Vec<_>>();
+    for file in bins.iter().map(String::as_str).chain([
         "lib/libchrony.so.0",
         "examples/icinga2/command-chrony-tracking.conf",
         "examples/icinga2/command-chrony-sources.conf",
@@ -532,7 +545,7 @@ fn tarball_runs_with_env_i_and_its_own_libchrony() {
         "LICENSE-APACHE",
         "LICENSES/LGPL-2.1-or-later.txt",
         "LICENSES/README",
-    ] {
+    ]) {
         assert!(top.join(file).is_file(), "{file} not in the tarball");
     }
     let dynamic = run_ok(
@@ -614,20 +627,17 @@ fn rpm_requires_libchrony_and_bundles_nothing() {
     let built = built();
     let query = |args: &[&str]| run_ok(Command::new("rpm").arg("-qp").args(args).arg(&built.rpm));
     let files = query(&["--list"]);
-    for expected in [
-        "/usr/lib64/nagios/plugins/check_chrony_tracking",
-        "/usr/lib64/nagios/plugins/check_chrony_sources",
-        "/usr/bin/chrony-tracking",
-        "/usr/bin/chrony-report",
-        "/usr/bin/telegraf-chrony",
-        "/usr/bin/telegraf-chrony-tracking",
-        "/usr/bin/collectd-chrony-tracking",
+    let bins = binaries()
+        .iter()
+        .map(|b| installed(b, "/usr/lib64/nagios/plugins/", "/usr/bin/"))
+        .collect::<Vec<_>>();
+    for expected in bins.iter().map(String::as_str).chain([
         "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-tracking.conf",
         "/usr/share/doc/chrony-plugins/examples/icinga2/command-chrony-sources.conf",
         "/usr/share/doc/chrony-plugins/examples/telegraf/chrony-tracking.conf",
         "/usr/share/doc/chrony-plugins/examples/collectd/chrony-tracking.conf",
         "/usr/share/licenses/chrony-plugins/LICENSE-MIT",
-    ] {
+    ]) {
         assert!(
             files.lines().any(|l| l == expected),
             "{expected} not in the .rpm:\n{files}"
